@@ -1,0 +1,51 @@
+# Two commands set everything up: `make run` (site with demo data) and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Django 6.1 needs Python 3.12 or newer: take the first suitable interpreter from
+# PATH or from pyenv's versions.
+PYTHON ?= $(shell for c in python3.13 python3.12 python3 \
+	$$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
+	  if command -v $$c >/dev/null 2>&1 && PYENV_VERSION= $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+	    command -v $$c; break; fi; done)
+
+.PHONY: help run test test-postgres serve migrate demo check clean
+
+help:
+	@echo "make run    set up (virtualenv, database, demo data, admin) and serve on http://$(HOST):$(PORT)/"
+	@echo "make test   set up and run the whole test suite"
+	@echo "make clean  remove the virtualenv, the SQLite database and uploaded media"
+
+define install
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "Python 3.12 or newer is needed (Django 6.1). Install it, or run: make PYTHON=/path/to/python3.12 ..."; exit 1; fi
+	@test -x $(PY) || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install --quiet --disable-pip-version-check -r $(1)
+	@touch $@
+endef
+
+$(VENV)/.installed-run: requirements.txt
+	$(call install,requirements.txt)
+
+$(VENV)/.installed-test: requirements.txt requirements-dev.txt
+	$(call install,requirements-dev.txt)
+
+migrate: $(VENV)/.installed-run
+	$(PY) manage.py migrate --no-input
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+run: demo
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) db.sqlite3 media staticfiles

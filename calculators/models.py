@@ -1,0 +1,1 @@
+"""The public CTA tools' data (treatment catalog): arrives with the tools issue."""

@@ -1,0 +1,116 @@
+"""Anonymous visitor sessions and the append-only log of what they did."""
+
+import uuid
+
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.utils import timezone
+
+
+class InteractionType(models.TextChoices):
+    AI_RECOMMENDATION = "ai_recommendation", "AI recommendation"
+    FACE_ANALYSIS = "face_analysis", "Face analysis"
+    COST_CALCULATOR = "cost_calculator", "Cost calculator"
+    APPOINTMENT_BOOKING = "appointment_booking", "Appointment booking"
+    SEARCH = "search", "Search"
+    PAGE_ENGAGEMENT = "page_engagement", "Page engagement"
+    CONTACT_FORM = "contact_form", "Contact form"
+
+
+class EngagementLevel(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class UserSession(models.Model):
+    """One browser, known only by the random id in its cookie."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    visit_count = models.PositiveIntegerField(default=1)
+
+    landing_page = models.CharField(max_length=500, blank=True)
+    referrer = models.CharField(max_length=500, blank=True)
+    utm_source = models.CharField(max_length=100, blank=True)
+    utm_medium = models.CharField(max_length=100, blank=True)
+    utm_campaign = models.CharField(max_length=150, blank=True)
+    utm_term = models.CharField(max_length=150, blank=True)
+    utm_content = models.CharField(max_length=150, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    # A keyed hash of the address, never the address itself (GDPR data minimisation):
+    # enough to spot one machine flooding the forms, useless to identify a patient.
+    ip_hash = models.CharField(max_length=64, blank=True)
+
+    interaction_count = models.PositiveIntegerField(default=0)
+    engagement_seconds = models.PositiveIntegerField(default=0)
+    score = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
+    engagement_level = models.CharField(
+        max_length=10, choices=EngagementLevel.choices, default=EngagementLevel.LOW
+    )
+
+    lead = models.ForeignKey(
+        "leads.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
+    )
+    converted_at = models.DateTimeField(null=True, blank=True)
+
+    contact_prompt_shown_count = models.PositiveSmallIntegerField(default=0)
+    contact_prompt_last_shown_at = models.DateTimeField(null=True, blank=True)
+    contact_prompt_dismissed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["utm_source", "utm_medium", "utm_campaign"], name="session_attribution_idx"),
+            models.Index(fields=["engagement_level", "created_at"], name="session_level_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(score__lte=100), name="session_score_at_most_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Visitor {str(self.public_id)[:8]}"
+
+    @property
+    def utm(self) -> dict[str, str]:
+        return {
+            "utm_source": self.utm_source,
+            "utm_medium": self.utm_medium,
+            "utm_campaign": self.utm_campaign,
+            "utm_term": self.utm_term,
+            "utm_content": self.utm_content,
+        }
+
+
+class UserInteraction(models.Model):
+    """One thing a visitor did. Rows are added, never rewritten; only the link to
+    the lead and the converted flag are set when the visitor becomes a lead."""
+
+    session = models.ForeignKey(UserSession, on_delete=models.CASCADE, related_name="interactions")
+    lead = models.ForeignKey(
+        "leads.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="interactions"
+    )
+    interaction_type = models.CharField(max_length=30, choices=InteractionType.choices)
+    data = models.JSONField(default=dict, blank=True)
+    page_url = models.CharField(max_length=500, blank=True)
+    engagement_seconds = models.PositiveIntegerField(default=0)
+    score = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
+    score_reasons = models.JSONField(default=list, blank=True)
+    converted = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["created_at"], name="interaction_created_idx"),
+            models.Index(fields=["interaction_type", "created_at"], name="interaction_type_created_idx"),
+            models.Index(fields=["converted", "created_at"], name="interaction_conv_created_idx"),
+            models.Index(fields=["session", "created_at"], name="interaction_session_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(score__lte=100), name="interaction_score_at_most_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_interaction_type_display()} ({self.score})"

@@ -1,0 +1,73 @@
+"""Start and refresh anonymous visitor sessions."""
+
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from interactions.models import UserSession
+
+UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+# Write last_seen_at at most this often, so browsing does not write on every request.
+LAST_SEEN_PRECISION = timedelta(seconds=60)
+
+
+def hash_ip(ip: str) -> str:
+    """A keyed, one-way hash of an IP address; the address itself is never stored."""
+    if not ip:
+        return ""
+    return hmac.new(settings.SECRET_KEY.encode(), ip.encode(), hashlib.sha256).hexdigest()
+
+
+def external_referrer(referrer: str, own_host: str) -> str:
+    """The referrer, unless it is one of our own pages (then it says nothing)."""
+    host = urlsplit(referrer).hostname or ""
+    own = own_host.split(":")[0].lower()
+    if not host or host.lower() == own:
+        return ""
+    return referrer
+
+
+def _field_text(value: str | None, field_name: str) -> str:
+    limit = UserSession._meta.get_field(field_name).max_length
+    return (value or "").strip()[:limit]
+
+
+def session_start(
+    *,
+    landing_page: str,
+    referrer: str = "",
+    utm: dict[str, str] | None = None,
+    user_agent: str = "",
+    ip: str = "",
+    started_at: datetime | None = None,
+) -> UserSession:
+    """Record a new visitor with first-touch attribution."""
+    utm = utm or {}
+    started_at = started_at or timezone.now()
+    return UserSession.objects.create(
+        created_at=started_at,
+        last_seen_at=started_at,
+        landing_page=_field_text(landing_page, "landing_page"),
+        referrer=_field_text(referrer, "referrer"),
+        user_agent=_field_text(user_agent, "user_agent"),
+        ip_hash=hash_ip(ip),
+        **{name: _field_text(utm.get(name), name) for name in UTM_FIELDS},
+    )
+
+
+def session_touch(*, session: UserSession, now: datetime | None = None) -> None:
+    """Note that the visitor is still here; a long gap starts a new visit."""
+    now = now or timezone.now()
+    gap = now - session.last_seen_at
+    if gap < LAST_SEEN_PRECISION:
+        return
+    updates = {"last_seen_at": now}
+    if gap >= timedelta(seconds=settings.VISIT_GAP_SECONDS):
+        updates["visit_count"] = F("visit_count") + 1
+    UserSession.objects.filter(pk=session.pk).update(**updates)
+    session.refresh_from_db(fields=["last_seen_at", "visit_count"])

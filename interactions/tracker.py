@@ -1,0 +1,151 @@
+"""The universal interaction tracker: record what a visitor did, score it, and
+decide when to offer the contact form."""
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
+
+from interactions.models import InteractionType, UserInteraction, UserSession
+from interactions.signals import lead_journey_scored
+from scoring import engine
+from scoring.services import score_journey, scoring_settings_get
+
+MAX_DATA_BYTES = 20_000
+
+
+def journey_interactions(*, session: UserSession) -> QuerySet[UserInteraction]:
+    """The interactions that make up this visitor's journey: the lead's, across all
+    their sessions, once they are a lead; until then, the session's own."""
+    if session.lead_id:
+        return UserInteraction.objects.filter(lead_id=session.lead_id)
+    return UserInteraction.objects.filter(session_id=session.pk)
+
+
+def journey_session_facts(*, session: UserSession) -> dict[str, Any]:
+    """Session-level facts; for a lead, summed over all their sessions."""
+    facts = {
+        "engagement_seconds": session.engagement_seconds,
+        "visit_count": session.visit_count,
+        "utm_source": session.utm_source,
+        "utm_medium": session.utm_medium,
+        "utm_campaign": session.utm_campaign,
+    }
+    if session.lead_id:
+        totals = UserSession.objects.filter(lead_id=session.lead_id).aggregate(
+            engagement_seconds=Sum("engagement_seconds"), visit_count=Sum("visit_count")
+        )
+        facts.update({key: value for key, value in totals.items() if value is not None})
+    return facts
+
+
+def score_journey_of(
+    *,
+    interactions: QuerySet[UserInteraction],
+    session_facts: Mapping[str, Any],
+    then: tuple[str, Mapping[str, Any]] | None = None,
+) -> engine.ScoreResult:
+    """Score the given interactions (oldest first), plus one not yet saved."""
+    journey = list(interactions.order_by("created_at", "pk").values_list("interaction_type", "data"))
+    if then is not None:
+        journey.append(then)
+    return score_journey(journey=journey, session=session_facts)
+
+
+def _validated_data(interaction_type: str, data: Mapping[str, Any] | None) -> dict[str, Any]:
+    if interaction_type not in InteractionType.values:
+        raise ValidationError({"interaction_type": f"Unknown interaction type {interaction_type!r}."})
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise ValidationError({"data": "Interaction data must be a JSON object."})
+    try:
+        encoded = DjangoJSONEncoder().encode(dict(data))
+    except (TypeError, ValueError) as error:
+        raise ValidationError({"data": f"Interaction data must be JSON: {error}"}) from error
+    if len(encoded) > MAX_DATA_BYTES:
+        raise ValidationError({"data": f"Interaction data is larger than {MAX_DATA_BYTES} bytes."})
+    return dict(data)
+
+
+@transaction.atomic
+def track_user_interaction(
+    session: UserSession,
+    interaction_type: str,
+    data: Mapping[str, Any] | None = None,
+    *,
+    page_url: str = "",
+    engagement_seconds: int = 0,
+    occurred_at: datetime | None = None,
+) -> UserInteraction:
+    """Record one interaction, score the journey it completes, update the session."""
+    data = _validated_data(interaction_type, data)
+    if engagement_seconds < 0:
+        raise ValidationError({"engagement_seconds": "Engagement time cannot be negative."})
+    occurred_at = occurred_at or timezone.now()
+    # Lock the visitor so two tabs tracking at once cannot both miss each other.
+    session = UserSession.objects.select_for_update().get(pk=session.pk)
+    session.engagement_seconds += engagement_seconds
+
+    earlier = journey_interactions(session=session).filter(created_at__lte=occurred_at)
+    result = score_journey_of(
+        interactions=earlier,
+        session_facts=journey_session_facts(session=session),
+        then=(interaction_type, data),
+    )
+    interaction = UserInteraction.objects.create(
+        session=session,
+        lead_id=session.lead_id,
+        interaction_type=interaction_type,
+        data=data,
+        page_url=page_url[:500],
+        engagement_seconds=engagement_seconds,
+        score=result.points,
+        score_reasons=result.reasons_as_data(),
+        created_at=occurred_at,
+    )
+
+    session.interaction_count += 1
+    session.score = result.points
+    session.engagement_level = result.level
+    session.last_seen_at = max(session.last_seen_at, occurred_at)
+    session.save(
+        update_fields=["interaction_count", "engagement_seconds", "score", "engagement_level", "last_seen_at"]
+    )
+    if session.lead_id:
+        lead_journey_scored.send(sender=UserInteraction, interaction=interaction, result=result)
+    return interaction
+
+
+def should_show_contact_form(session: UserSession, *, now: datetime | None = None) -> bool:
+    """Offer the contact form now? Only to visitors who are not yet leads, whose
+    intent has reached the clinic's threshold, who have not just said no, and who
+    have not already been asked too often."""
+    if session.lead_id:
+        return False
+    config = scoring_settings_get()
+    if session.contact_prompt_shown_count >= config.contact_prompt_max_shows:
+        return False
+    now = now or timezone.now()
+    if session.contact_prompt_dismissed_at is not None:
+        cooldown = timedelta(minutes=config.contact_prompt_cooldown_minutes)
+        if now - session.contact_prompt_dismissed_at < cooldown:
+            return False
+    return session.score >= config.contact_prompt_threshold
+
+
+def contact_prompt_shown(session: UserSession, *, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    session.contact_prompt_shown_count += 1
+    session.contact_prompt_last_shown_at = now
+    session.save(update_fields=["contact_prompt_shown_count", "contact_prompt_last_shown_at"])
+
+
+def contact_prompt_dismissed(session: UserSession, *, now: datetime | None = None) -> None:
+    session.contact_prompt_dismissed_at = now or timezone.now()
+    session.save(update_fields=["contact_prompt_dismissed_at"])

@@ -1,0 +1,142 @@
+"""Leads (patients who gave their contact details) and the consent they gave."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from interactions.models import EngagementLevel
+
+
+class LeadStatus(models.TextChoices):
+    NEW = "new", "New"
+    CONTACTED = "contacted", "Contacted"
+    QUALIFIED = "qualified", "Qualified"
+    BOOKED = "booked", "Booked"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+
+
+class LeadSource(models.TextChoices):
+    """The tool (or channel) that produced the lead."""
+
+    AI_RECOMMENDATION = "ai_recommendation", "AI recommendation"
+    FACE_ANALYSIS = "face_analysis", "Face analysis"
+    COST_CALCULATOR = "cost_calculator", "Cost calculator"
+    APPOINTMENT_BOOKING = "appointment_booking", "Appointment booking"
+    CONTACT_FORM = "contact_form", "Contact form"
+    IMPORT = "import", "Imported"
+
+
+class Lead(models.Model):
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    # Stored normalised (lower-case e-mail, E.164 phone) so one person is one lead.
+    email = models.EmailField(max_length=254, blank=True)
+    phone = models.CharField(max_length=20, blank=True, help_text="International format, e.g. +447700900123.")
+    message = models.TextField(blank=True)
+
+    lead_score = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
+    engagement_level = models.CharField(
+        max_length=10, choices=EngagementLevel.choices, default=EngagementLevel.LOW
+    )
+    score_reasons = models.JSONField(default=list, blank=True)
+
+    source = models.CharField(max_length=30, choices=LeadSource.choices, default=LeadSource.CONTACT_FORM)
+    interaction = models.ForeignKey(
+        "interactions.UserInteraction",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The interaction that turned this visitor into a lead.",
+    )
+    landing_page = models.CharField(max_length=500, blank=True)
+    referrer = models.CharField(max_length=500, blank=True)
+    utm_source = models.CharField(max_length=100, blank=True)
+    utm_medium = models.CharField(max_length=100, blank=True)
+    utm_campaign = models.CharField(max_length=150, blank=True)
+    utm_term = models.CharField(max_length=150, blank=True)
+    utm_content = models.CharField(max_length=150, blank=True)
+
+    status = models.CharField(max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        limit_choices_to={"is_staff": True},
+    )
+    value = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, help_text="Expected or won treatment value."
+    )
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    high_intent_notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["created_at"], name="lead_created_idx"),
+            models.Index(fields=["status", "created_at"], name="lead_status_created_idx"),
+            models.Index(fields=["engagement_level", "created_at"], name="lead_level_created_idx"),
+            models.Index(fields=["lead_score"], name="lead_score_idx"),
+            models.Index(fields=["source", "created_at"], name="lead_source_created_idx"),
+            models.Index(fields=["utm_source", "utm_medium", "utm_campaign"], name="lead_attribution_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lead_score__gte=0) & Q(lead_score__lte=100), name="lead_score_0_to_100"
+            ),
+            models.CheckConstraint(condition=~Q(email="") | ~Q(phone=""), name="lead_has_email_or_phone"),
+            # The database, not only the service, guarantees one lead per person,
+            # so two simultaneous submissions cannot create twins.
+            models.UniqueConstraint(fields=["email"], condition=~Q(email=""), name="lead_unique_email"),
+            models.UniqueConstraint(fields=["phone"], condition=~Q(phone=""), name="lead_unique_phone"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email or self.phone
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class ConsentPurpose(models.TextChoices):
+    CONTACT = "contact", "Be contacted about my enquiry"
+    MARKETING = "marketing", "Receive offers and news"
+    PHOTO_ANALYSIS = "photo_analysis", "Analyse my photo (biometric data)"
+
+
+class ConsentMethod(models.TextChoices):
+    WEB_FORM = "web_form", "Web form"
+    STAFF = "staff", "Recorded by staff"
+    IMPORT = "import", "Imported"
+
+
+class Consent(models.Model):
+    """What a person agreed to, in which words, when and how (GDPR Art. 7(1):
+    the clinic must be able to show that consent was given)."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="consents")
+    session = models.ForeignKey(
+        "interactions.UserSession", null=True, blank=True, on_delete=models.SET_NULL, related_name="consents"
+    )
+    purpose = models.CharField(max_length=20, choices=ConsentPurpose.choices)
+    granted = models.BooleanField(default=True)
+    text = models.TextField(help_text="The exact wording the person agreed to.")
+    text_version = models.CharField(max_length=20)
+    method = models.CharField(max_length=20, choices=ConsentMethod.choices, default=ConsentMethod.WEB_FORM)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["lead", "purpose", "created_at"], name="consent_lead_purpose_idx")]
+
+    def __str__(self) -> str:
+        verb = "agreed to" if self.granted else "refused"
+        return f"{self.lead} {verb} {self.get_purpose_display().lower()} ({self.text_version})"

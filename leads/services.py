@@ -1,0 +1,188 @@
+"""Writes on leads: create from a contact form, rescore, change status."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from interactions.models import EngagementLevel, UserInteraction, UserSession
+from interactions.tracker import journey_interactions, journey_session_facts, score_journey_of
+from leads.consent import consent_text
+from leads.contact import ContactDetails, normalise_contact
+from leads.models import Consent, ConsentMethod, ConsentPurpose, Lead, LeadSource, LeadStatus
+from leads.tasks import notify_staff_of_high_intent_lead
+from scoring import engine
+
+ATTRIBUTION_FIELDS = (
+    "landing_page",
+    "referrer",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+)
+
+
+def _find_lead(contact: ContactDetails) -> Lead | None:
+    """The person's existing lead: by e-mail first (the stronger identity), then phone."""
+    matches = Q(pk__in=[])
+    if contact.email:
+        matches |= Q(email=contact.email)
+    if contact.phone:
+        matches |= Q(phone=contact.phone)
+    candidates = list(Lead.objects.select_for_update().filter(matches).order_by("created_at"))
+    for lead in candidates:
+        if contact.email and lead.email == contact.email:
+            return lead
+    return candidates[0] if candidates else None
+
+
+def _new_lead(*, contact: ContactDetails, session: UserSession, source_interaction) -> Lead:
+    return Lead.objects.create(
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        email=contact.email,
+        phone=contact.phone,
+        message=contact.message,
+        interaction=source_interaction,
+        source=_source_of(source_interaction),
+        **{name: getattr(session, name) for name in ATTRIBUTION_FIELDS},
+    )
+
+
+def _update_returning_lead(*, lead: Lead, contact: ContactDetails, session: UserSession) -> None:
+    """A returning patient: newer details win, first-touch attribution is kept."""
+    changed = []
+    for name in ("first_name", "last_name"):
+        value = getattr(contact, name)
+        if value and value != getattr(lead, name):
+            setattr(lead, name, value)
+            changed.append(name)
+    # E-mail and phone are only filled in, never moved off another person's lead.
+    for name in ("email", "phone"):
+        value = getattr(contact, name)
+        if value and not getattr(lead, name) and not Lead.objects.filter(**{name: value}).exists():
+            setattr(lead, name, value)
+            changed.append(name)
+    if contact.message:
+        lead.message = f"{lead.message}\n\n{contact.message}".strip()
+        changed.append("message")
+    if not any(getattr(lead, name) for name in ATTRIBUTION_FIELDS):
+        for name in ATTRIBUTION_FIELDS:
+            setattr(lead, name, getattr(session, name))
+        changed.extend(ATTRIBUTION_FIELDS)
+    if lead.interaction_id is None:
+        lead.interaction = _source_interaction(session=session, interaction=None)
+        lead.source = _source_of(lead.interaction)
+        changed.extend(["interaction", "source"])
+    if changed:
+        lead.save(update_fields=[*changed, "updated_at"])
+
+
+def _source_interaction(*, session: UserSession, interaction: UserInteraction | None):
+    if interaction is not None:
+        if interaction.session_id != session.pk:
+            raise ValidationError({"interaction": "This interaction belongs to another visitor."})
+        return interaction
+    return session.interactions.order_by("-created_at", "-pk").first()
+
+
+def _source_of(interaction: UserInteraction | None) -> str:
+    if interaction is not None and interaction.interaction_type in LeadSource.values:
+        return interaction.interaction_type
+    return LeadSource.CONTACT_FORM
+
+
+def _record_consents(*, lead: Lead, session: UserSession, data: Mapping[str, Any]) -> None:
+    purposes = [ConsentPurpose.CONTACT]
+    if data.get("consent_marketing") is True:
+        purposes.append(ConsentPurpose.MARKETING)
+    for purpose in purposes:
+        version, text = consent_text(purpose)
+        Consent.objects.create(
+            lead=lead, session=session, purpose=purpose, text=text, text_version=version,
+            method=ConsentMethod.WEB_FORM,
+        )
+
+
+def create_lead_from_form(
+    *, session: UserSession, interaction: UserInteraction | None = None, data: Mapping[str, Any]
+) -> Lead:
+    """Turn a visitor into a lead (or update the lead they already are).
+
+    Validates and normalises the contact details, finds the person's existing lead
+    by e-mail or phone, links this session and all its interactions to the lead,
+    records consent and scores the lead's whole journey, in one transaction.
+    Raises ValidationError with field messages; on any error nothing is written.
+    """
+    contact = normalise_contact(data)
+    if data.get("consent_contact") is not True:
+        raise ValidationError({"consent_contact": "Please agree to be contacted, or we cannot reply to you."})
+
+    with transaction.atomic():
+        session = UserSession.objects.select_for_update().get(pk=session.pk)
+        source_interaction = _source_interaction(session=session, interaction=interaction)
+        lead = _find_lead(contact)
+        if lead is None:
+            try:
+                # A savepoint: if a simultaneous submission created this person's
+                # lead first, the unique constraint fires and we use theirs.
+                with transaction.atomic():
+                    lead = _new_lead(contact=contact, session=session, source_interaction=source_interaction)
+            except IntegrityError:
+                lead = _find_lead(contact)
+                if lead is None:
+                    raise
+                _update_returning_lead(lead=lead, contact=contact, session=session)
+        else:
+            _update_returning_lead(lead=lead, contact=contact, session=session)
+
+        now = timezone.now()
+        session.interactions.filter(lead__isnull=True).update(lead=lead, converted=True)
+        if session.lead_id != lead.pk:
+            session.lead = lead
+            session.converted_at = now
+            session.save(update_fields=["lead", "converted_at"])
+        _record_consents(lead=lead, session=session, data=data)
+        lead_rescore(lead=lead)
+    return lead
+
+
+def lead_rescore(*, lead: Lead) -> engine.ScoreResult:
+    """Score the lead's whole journey with the current rules and store it."""
+    session = lead.sessions.order_by("-last_seen_at").first()
+    if session is None:
+        session = UserSession(lead=lead)
+    result = score_journey_of(
+        interactions=journey_interactions(session=session),
+        session_facts=journey_session_facts(session=session),
+    )
+    lead_apply_score(lead=lead, result=result)
+    return result
+
+
+def lead_apply_score(*, lead: Lead, result: engine.ScoreResult) -> None:
+    """Store a new score; the first time a lead reaches high intent, tell staff."""
+    lead.lead_score = result.points
+    lead.engagement_level = result.level
+    lead.score_reasons = result.reasons_as_data()
+    fields = ["lead_score", "engagement_level", "score_reasons", "updated_at"]
+    if result.level == EngagementLevel.HIGH and lead.high_intent_notified_at is None:
+        lead.high_intent_notified_at = timezone.now()
+        fields.append("high_intent_notified_at")
+        lead_id = lead.pk
+        transaction.on_commit(lambda: notify_staff_of_high_intent_lead.enqueue(lead_id))
+    lead.save(update_fields=fields)
+
+
+def lead_update_status(*, lead: Lead, status: str) -> Lead:
+    if status not in LeadStatus.values:
+        raise ValidationError({"status": f"Unknown status {status!r}."})
+    lead.status = status
+    lead.save(update_fields=["status", "updated_at"])
+    return lead
+

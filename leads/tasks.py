@@ -1,0 +1,39 @@
+"""Background work for leads, run by the task backend (`manage.py db_worker`)."""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.tasks import task
+from django.urls import reverse
+
+from leads.models import Lead
+
+
+def _notification_recipients() -> list[str]:
+    if settings.LEAD_NOTIFICATION_EMAILS:
+        return list(settings.LEAD_NOTIFICATION_EMAILS)
+    staff = get_user_model().objects.filter(is_active=True, is_staff=True).exclude(email="")
+    return sorted(staff.values_list("email", flat=True))
+
+
+@task
+def notify_staff_of_high_intent_lead(lead_id: int) -> int:
+    """E-mail the clinic that a lead reached high intent; returns e-mails sent."""
+    lead = Lead.objects.filter(pk=lead_id).first()
+    recipients = _notification_recipients()
+    if lead is None or not recipients:
+        return 0
+    admin_path = reverse("admin:leads_lead_change", args=[lead.pk])
+    # Only a first name and the score: the e-mail may sit in many inboxes, the
+    # contact details stay behind the admin login.
+    body = (
+        f"A new high-intent lead is waiting: {lead.first_name or 'a patient'}, "
+        f"score {lead.lead_score}, from {lead.get_source_display()}.\n\n"
+        f"Open the lead: {admin_path}\n"
+    )
+    return send_mail(
+        f"[{settings.CLINIC_NAME}] High-intent lead (score {lead.lead_score})",
+        body,
+        None,
+        recipients,
+    )

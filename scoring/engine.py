@@ -1,0 +1,394 @@
+"""The scoring engine: plain data in, a ScoreResult out. No ORM, no request.
+
+A patient's *journey* is the ordered list of their interactions (a session's, or a
+lead's across sessions). Each interaction is seen as a flat mapping of facts
+(`interaction_facts`), merged with the facts of the session (`session_facts`).
+
+Rules are data. A condition is a small JSON tree:
+
+    {"field": "urgency", "op": "eq", "value": "immediate"}
+    {"all": [cond, ...]}   {"any": [cond, ...]}   {"not": cond}
+
+How rules combine over a journey:
+
+- base rules: the highest base that matches any interaction of the journey (so a
+  face analysis after an AI recommendation raises the base from 60 to 80; bases
+  never add up);
+- bonus rules that fire once: their points once, if any interaction matches;
+- bonus rules that fire on every occurrence: their points for each interaction
+  that matches ("+5 for each further interaction" matches position > 1).
+
+The total is clamped to 0-100 and mapped to an engagement level by thresholds.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_SCORE = 100
+MIN_SCORE = 0
+MAX_CONDITION_DEPTH = 6
+MAX_RULE_POINTS = 100
+
+BASE = "base"
+BONUS = "bonus"
+
+LOW = "low"
+MEDIUM = "medium"
+HIGH = "high"
+
+# Budget and urgency words the public tools normalise their inputs to.
+BUDGET_LEVELS = ("low", "medium", "high")
+URGENCY_LEVELS = ("immediate", "soon", "flexible")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    kind: str  # "text", "number", "list" or "bool"
+    help: str
+
+
+# The facts a condition may name. `data.<key>` reaches any other key of the
+# interaction's JSON data, for a clinic's own rules.
+FIELDS: dict[str, FieldSpec] = {
+    "interaction_type": FieldSpec("text", "what the patient did, e.g. ai_recommendation"),
+    "position": FieldSpec("number", "1 for the first interaction of the journey, 2 for the next..."),
+    "procedures": FieldSpec("list", "catalog procedures the interaction was about"),
+    "procedure_count": FieldSpec("number", "how many procedures the interaction was about"),
+    "concerns": FieldSpec("list", "skin or body concerns named or found"),
+    "budget_level": FieldSpec("text", "low, medium or high"),
+    "budget_amount": FieldSpec("number", "the budget the patient stated, in the clinic's currency"),
+    "urgency": FieldSpec("text", "immediate, soon or flexible"),
+    "engagement_seconds": FieldSpec("number", "time the visitor has spent on the site, in seconds"),
+    "visit_count": FieldSpec("number", "how many separate visits the visitor has made"),
+    "utm_source": FieldSpec("text", "first-touch campaign source"),
+    "utm_medium": FieldSpec("text", "first-touch campaign medium"),
+    "utm_campaign": FieldSpec("text", "first-touch campaign name"),
+}
+DATA_PREFIX = "data."
+
+OPERATORS: dict[str, str] = {
+    "eq": "is equal to",
+    "ne": "is not equal to",
+    "gt": "is greater than",
+    "gte": "is at least",
+    "lt": "is less than",
+    "lte": "is at most",
+    "in": "is one of",
+    "not_in": "is none of",
+    "contains": "contains",
+    "exists": "is present",
+}
+NUMERIC_OPERATORS = {"gt", "gte", "lt", "lte"}
+LIST_OPERATORS = {"in", "not_in"}
+
+
+class ConditionError(ValueError):
+    """A rule condition that cannot be evaluated, explained in plain words."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    kind: str
+    condition: Mapping[str, Any]
+    points: int
+    per_occurrence: bool = False
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Lowest score of each engagement level; below `medium` is low."""
+
+    medium: int = 40
+    high: int = 70
+
+    def __post_init__(self) -> None:
+        if not MIN_SCORE <= self.medium <= self.high <= MAX_SCORE:
+            raise ValueError("Thresholds must satisfy 0 <= medium <= high <= 100.")
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the engine knows: the journey's interactions and the session."""
+
+    interactions: tuple[Mapping[str, Any], ...]
+    session: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reason:
+    rule: str
+    points: int
+    occurrences: int = 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "points": self.points, "occurrences": self.occurrences}
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    points: int
+    level: str
+    reasons: tuple[Reason, ...]
+    raw_points: int
+
+    def reasons_as_data(self) -> list[dict[str, Any]]:
+        return [reason.as_dict() for reason in self.reasons]
+
+
+def interaction_facts(
+    interaction_type: str, data: Mapping[str, Any] | None, *, position: int
+) -> dict[str, Any]:
+    """Flatten one interaction into the facts its rules can name."""
+    data = dict(data or {})
+    procedures = data.get("procedures") or []
+    if not isinstance(procedures, list):
+        procedures = [procedures]
+    concerns = data.get("concerns") or []
+    if not isinstance(concerns, list):
+        concerns = [concerns]
+    facts = {
+        "interaction_type": interaction_type,
+        "position": position,
+        "procedures": procedures,
+        "procedure_count": data.get("procedure_count", len(procedures)),
+        "concerns": concerns,
+        "budget_level": data.get("budget_level"),
+        "budget_amount": data.get("budget_amount"),
+        "urgency": data.get("urgency"),
+        "data": data,
+    }
+    return facts
+
+
+def journey_facts(
+    journey: Iterable[tuple[str, Mapping[str, Any] | None]], session: Mapping[str, Any]
+) -> Facts:
+    """Facts for a journey given as (interaction_type, data) pairs, oldest first."""
+    return Facts(
+        interactions=tuple(
+            interaction_facts(kind, data, position=index)
+            for index, (kind, data) in enumerate(journey, start=1)
+        ),
+        session=dict(session),
+    )
+
+
+def score(facts: Facts, rules: Sequence[Rule], thresholds: Thresholds = Thresholds()) -> ScoreResult:
+    """Score a journey with the given (active) rules."""
+    views = [_FactView(interaction, facts.session) for interaction in facts.interactions]
+    reasons: list[Reason] = []
+
+    best_base: Rule | None = None
+    for rule in rules:
+        if rule.kind != BASE:
+            continue
+        if any(_matches(rule.condition, view) for view in views):
+            if best_base is None or rule.points > best_base.points:
+                best_base = rule
+    if best_base is not None:
+        reasons.append(Reason(best_base.name, best_base.points))
+
+    for rule in rules:
+        if rule.kind != BONUS:
+            continue
+        if rule.per_occurrence:
+            count = sum(1 for view in views if _matches(rule.condition, view))
+            if count:
+                reasons.append(Reason(rule.name, rule.points * count, count))
+        elif any(_matches(rule.condition, view) for view in views):
+            reasons.append(Reason(rule.name, rule.points))
+
+    raw = sum(reason.points for reason in reasons)
+    points = max(MIN_SCORE, min(MAX_SCORE, raw))
+    return ScoreResult(points=points, level=level_for(points, thresholds), reasons=tuple(reasons), raw_points=raw)
+
+
+def level_for(points: int, thresholds: Thresholds = Thresholds()) -> str:
+    if points >= thresholds.high:
+        return HIGH
+    if points >= thresholds.medium:
+        return MEDIUM
+    return LOW
+
+
+class _FactView:
+    """Looks a field up in the interaction first, then in the session."""
+
+    __slots__ = ("interaction", "session")
+
+    def __init__(self, interaction: Mapping[str, Any], session: Mapping[str, Any]):
+        self.interaction = interaction
+        self.session = session
+
+    def get(self, name: str) -> Any:
+        if name.startswith(DATA_PREFIX):
+            return self.interaction.get("data", {}).get(name[len(DATA_PREFIX):])
+        if name in self.interaction:
+            return self.interaction[name]
+        return self.session.get(name)
+
+
+def _matches(condition: Mapping[str, Any], view: _FactView) -> bool:
+    if "all" in condition:
+        return all(_matches(part, view) for part in condition["all"])
+    if "any" in condition:
+        return any(_matches(part, view) for part in condition["any"])
+    if "not" in condition:
+        return not _matches(condition["not"], view)
+    return _compare(view.get(condition["field"]), condition["op"], condition.get("value"))
+
+
+def _compare(actual: Any, op: str, expected: Any) -> bool:
+    if op == "exists":
+        present = actual not in (None, "", [], {})
+        return present if expected in (None, True) else not present
+    if actual is None:
+        return op in {"ne", "not_in"}
+    if op == "eq":
+        return _same(actual, expected)
+    if op == "ne":
+        return not _same(actual, expected)
+    if op in NUMERIC_OPERATORS:
+        number = _as_number(actual)
+        if number is None:
+            return False
+        return {
+            "gt": number > expected,
+            "gte": number >= expected,
+            "lt": number < expected,
+            "lte": number <= expected,
+        }[op]
+    if op in LIST_OPERATORS:
+        # A list fact (procedures, concerns) is "in" the values when any item is.
+        items = actual if isinstance(actual, list) else [actual]
+        found = any(_same(item, wanted) for item in items for wanted in expected)
+        return found if op == "in" else not found
+    if op == "contains":
+        if isinstance(actual, list):
+            return any(_same(item, expected) for item in actual)
+        if isinstance(actual, str):
+            return str(expected).casefold() in actual.casefold()
+        return False
+    raise ConditionError(f"Unknown operator {op!r}.")
+
+
+def _same(actual: Any, expected: Any) -> bool:
+    # Text compares without regard to case: "Immediate" from a form is "immediate".
+    if isinstance(actual, str) and isinstance(expected, str):
+        return actual.casefold() == expected.casefold()
+    return actual == expected
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, numbers.Real):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
+
+
+def validate_condition(condition: Any, *, _depth: int = 1) -> None:
+    """Raise ConditionError, in words a clinic manager understands, if invalid."""
+    if _depth > MAX_CONDITION_DEPTH:
+        raise ConditionError(f"Conditions may be nested at most {MAX_CONDITION_DEPTH} levels deep.")
+    if not isinstance(condition, Mapping):
+        raise ConditionError("A condition must be an object such as {\"field\": ..., \"op\": ..., \"value\": ...}.")
+    groups = [key for key in ("all", "any", "not") if key in condition]
+    if groups:
+        if len(condition) != 1:
+            raise ConditionError(f"A {groups[0]!r} group must be the only key of its object.")
+        key = groups[0]
+        if key == "not":
+            validate_condition(condition["not"], _depth=_depth + 1)
+            return
+        parts = condition[key]
+        if not isinstance(parts, list):
+            raise ConditionError(f"{key!r} must be a list of conditions.")
+        for part in parts:
+            validate_condition(part, _depth=_depth + 1)
+        return
+
+    unknown = set(condition) - {"field", "op", "value"}
+    if unknown:
+        raise ConditionError(f"Unknown key(s) {', '.join(sorted(map(str, unknown)))}: use field, op and value.")
+    name = condition.get("field")
+    if not isinstance(name, str) or not name:
+        raise ConditionError("A condition needs a \"field\" naming the fact it tests.")
+    if name.startswith(DATA_PREFIX):
+        if len(name) == len(DATA_PREFIX):
+            raise ConditionError("\"data.\" must be followed by the name of a key of the interaction data.")
+        kind = None
+    elif name in FIELDS:
+        kind = FIELDS[name].kind
+    else:
+        raise ConditionError(
+            f"Unknown field {name!r}. Known fields: {', '.join(FIELDS)}, or data.<key>."
+        )
+    op = condition.get("op")
+    if op not in OPERATORS:
+        raise ConditionError(f"Unknown operator {op!r}. Use one of: {', '.join(OPERATORS)}.")
+    value = condition.get("value")
+    if op == "exists":
+        if value not in (None, True, False):
+            raise ConditionError("\"exists\" takes no value, or true/false.")
+        return
+    if "value" not in condition:
+        raise ConditionError(f"Operator {op!r} needs a \"value\" to compare with.")
+    if op in NUMERIC_OPERATORS:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+            raise ConditionError(f"Operator {op!r} compares numbers: {value!r} is not a number.")
+        if kind in {"text", "list", "bool"}:
+            raise ConditionError(f"Field {name!r} is not a number, so {op!r} cannot be used with it.")
+    elif op in LIST_OPERATORS:
+        if not isinstance(value, list) or not value:
+            raise ConditionError(f"Operator {op!r} needs a non-empty list of values.")
+        if any(isinstance(item, (list, dict)) for item in value):
+            raise ConditionError(f"The values of {op!r} must be plain values, not lists or objects.")
+    elif isinstance(value, (list, dict)):
+        raise ConditionError(f"Operator {op!r} compares with a single value, not a list or object.")
+    if op == "contains" and kind == "number":
+        raise ConditionError(f"Field {name!r} is a number: use eq, gt, gte, lt or lte.")
+
+
+def validate_rule(rule: Rule) -> None:
+    if rule.kind not in (BASE, BONUS):
+        raise ConditionError(f"Rule kind must be {BASE!r} or {BONUS!r}.")
+    if isinstance(rule.points, bool) or not isinstance(rule.points, int):
+        raise ConditionError("Points must be a whole number.")
+    if not -MAX_RULE_POINTS <= rule.points <= MAX_RULE_POINTS:
+        raise ConditionError(f"Points must be between -{MAX_RULE_POINTS} and {MAX_RULE_POINTS}.")
+    if rule.kind == BASE and rule.per_occurrence:
+        raise ConditionError("A base score is given once; only bonus rules can count every occurrence.")
+    validate_condition(rule.condition)
+
+
+def describe_condition(condition: Mapping[str, Any]) -> str:
+    """A condition in words, for the admin: 'urgency is equal to immediate'."""
+    if "all" in condition:
+        parts = condition["all"]
+        return "always" if not parts else " and ".join(f"({describe_condition(p)})" for p in parts)
+    if "any" in condition:
+        parts = condition["any"]
+        return "never" if not parts else " or ".join(f"({describe_condition(p)})" for p in parts)
+    if "not" in condition:
+        return f"not ({describe_condition(condition['not'])})"
+    op = condition.get("op")
+    words = f"{condition.get('field')} {OPERATORS.get(op, op)}"
+    if op == "exists":
+        return words if condition.get("value", True) else f"{condition.get('field')} is absent"
+    value = condition.get("value")
+    if isinstance(value, list):
+        value = ", ".join(map(str, value))
+    return f"{words} {value}"
