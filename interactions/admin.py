@@ -1,3 +1,48 @@
+"""Admin for visitor sessions and the interaction log (read-only: it is a record)."""
+
 from django.contrib import admin
 
-# Register your models here.
+from interactions.models import UserInteraction, UserSession
+
+
+class ReadOnlyAdminMixin:
+    """What the tracker recorded is evidence: staff read it, never edit it."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class InteractionInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = UserInteraction
+    fk_name = "session"
+    fields = ["created_at", "interaction_type", "score", "converted", "page_url", "data"]
+    readonly_fields = fields
+    ordering = ["created_at"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "__str__", "created_at", "last_seen_at", "utm_source", "utm_medium", "utm_campaign",
+        "interaction_count", "score", "engagement_level", "lead",
+    ]
+    list_filter = ["engagement_level", "utm_source", "utm_medium", "created_at"]
+    list_select_related = ["lead"]
+    search_fields = ["public_id", "utm_campaign", "landing_page"]
+    date_hierarchy = "created_at"
+    inlines = [InteractionInline]
+
+
+@admin.register(UserInteraction)
+class UserInteractionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "interaction_type", "score", "converted", "session", "lead", "page_url"]
+    list_filter = ["interaction_type", "converted", "created_at"]
+    list_select_related = ["session", "lead"]
+    search_fields = ["session__public_id", "page_url"]
+    date_hierarchy = "created_at"

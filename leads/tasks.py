@@ -23,13 +23,13 @@ def notify_staff_of_high_intent_lead(lead_id: int) -> int:
     recipients = _notification_recipients()
     if lead is None or not recipients:
         return 0
-    admin_path = reverse("admin:leads_lead_change", args=[lead.pk])
+    link = settings.SITE_URL + reverse("admin:leads_lead_change", args=[lead.pk])
     # Only a first name and the score: the e-mail may sit in many inboxes, the
     # contact details stay behind the admin login.
     body = (
         f"A new high-intent lead is waiting: {lead.first_name or 'a patient'}, "
         f"score {lead.lead_score}, from {lead.get_source_display()}.\n\n"
-        f"Open the lead: {admin_path}\n"
+        f"Open the lead: {link}\n"
     )
     return send_mail(
         f"[{settings.CLINIC_NAME}] High-intent lead (score {lead.lead_score})",

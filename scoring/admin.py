@@ -1,3 +1,43 @@
-from django.contrib import admin
+"""Admin for the scoring rules and thresholds."""
 
-# Register your models here.
+from django.contrib import admin
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from scoring.models import LeadScoringRule, ScoringSettings
+
+
+@admin.register(LeadScoringRule)
+class LeadScoringRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "points", "per_occurrence", "condition_in_words", "is_active", "order"]
+    list_editable = ["points", "is_active", "order"]
+    list_filter = ["kind", "is_active", "per_occurrence"]
+    search_fields = ["name", "description"]
+    fields = ["name", "description", "kind", "condition", "points", "per_occurrence", "is_active", "order"]
+
+    @admin.display(description="applies when")
+    def condition_in_words(self, rule: LeadScoringRule) -> str:
+        return rule.condition_in_words
+
+
+@admin.register(ScoringSettings)
+class ScoringSettingsAdmin(admin.ModelAdmin):
+    """One row of thresholds: the list goes straight to it."""
+
+    fieldsets = [
+        ("Engagement levels", {"fields": ["medium_threshold", "high_threshold"]}),
+        (
+            "Contact form prompt",
+            {"fields": ["contact_prompt_threshold", "contact_prompt_cooldown_minutes", "contact_prompt_max_shows"]},
+        ),
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return not ScoringSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        settings, _ = ScoringSettings.objects.get_or_create(pk=1)
+        return redirect(reverse("admin:scoring_scoringsettings_change", args=[settings.pk]))

@@ -1,0 +1,93 @@
+"""The rules installed by migration reproduce the report's scoring table."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from scoring.models import LeadScoringRule, ScoringSettings
+from scoring.services import score_journey
+
+pytestmark = pytest.mark.django_db
+
+
+def score(*steps, **session):
+    return score_journey(journey=list(steps), session=session)
+
+
+def test_ten_default_rules_are_installed_and_active():
+    assert LeadScoringRule.objects.filter(is_active=True).count() == 10
+    assert ScoringSettings.objects.get().high_threshold == 70
+
+
+@pytest.mark.parametrize(
+    ("interaction_type", "points"),
+    [("ai_recommendation", 60), ("face_analysis", 80), ("cost_calculator", 70), ("appointment_booking", 90)],
+)
+def test_each_tool_has_the_reports_base_score(interaction_type, points):
+    assert score((interaction_type, {})).points == points
+
+
+@pytest.mark.parametrize(
+    ("data", "session", "bonus"),
+    [
+        ({"procedures": ["botox", "filler"]}, {}, 15),
+        ({"budget_level": "high"}, {}, 20),
+        ({"urgency": "immediate"}, {}, 25),
+        ({}, {"engagement_seconds": 180}, 15),
+        ({}, {"visit_count": 2}, 10),
+    ],
+)
+def test_each_bonus_adds_its_points(data, session, bonus):
+    assert score(("ai_recommendation", data), **session).points == 60 + bonus
+
+
+def test_bonuses_need_their_condition():
+    assert score(("ai_recommendation", {"procedures": ["botox"], "budget_level": "medium", "urgency": "soon"}),
+                 engagement_seconds=179, visit_count=1).points == 60
+
+
+def test_each_further_interaction_adds_five():
+    steps = [("search", {}), ("ai_recommendation", {}), ("cost_calculator", {})]
+    assert score(*steps).points == 70 + 5 + 5
+
+
+def test_plain_page_views_do_not_count_as_further_interactions():
+    assert score(("page_engagement", {}), ("page_engagement", {}), ("ai_recommendation", {})).points == 60 + 5
+
+
+def test_the_reports_arithmetic():
+    assert score(("ai_recommendation", {"urgency": "immediate"})).points == 85  # Sarah Chen
+    assert score(("cost_calculator", {"procedures": ["botox", "filler"]})).points == 85  # Anita Reddy
+    assert score(("search", {}), ("face_analysis", {})).points == 85  # Priya Sharma (88 is not reachable)
+
+
+def test_everything_at_once_is_clamped_to_100():
+    result = score(
+        ("appointment_booking", {"urgency": "immediate", "budget_level": "high", "procedures": ["a", "b"]}),
+        engagement_seconds=600,
+    )
+    assert result.raw_points == 90 + 25 + 20 + 15 + 15
+    assert result.points == 100
+
+
+def test_an_inactive_rule_no_longer_scores():
+    LeadScoringRule.objects.filter(name="Immediate urgency").update(is_active=False)
+    assert score(("ai_recommendation", {"urgency": "immediate"})).points == 60
+
+
+def test_thresholds_from_settings_set_the_level():
+    ScoringSettings.objects.filter(pk=1).update(medium_threshold=10, high_threshold=50)
+    assert score(("ai_recommendation", {})).level == "high"
+
+
+def test_a_rule_with_a_bad_condition_cannot_be_saved_through_validation():
+    rule = LeadScoringRule(name="Typo", kind="bonus", points=5, condition={"field": "urgncy", "op": "eq", "value": "x"})
+    with pytest.raises(ValidationError) as error:
+        rule.full_clean()
+    assert "Unknown field 'urgncy'" in error.value.message_dict["condition"][0]
+
+
+def test_a_base_rule_cannot_count_every_occurrence():
+    rule = LeadScoringRule(name="Base", kind="base", points=5, per_occurrence=True, condition={"all": []})
+    with pytest.raises(ValidationError) as error:
+        rule.full_clean()
+    assert "per_occurrence" in error.value.message_dict

@@ -1,0 +1,206 @@
+"""The pure scoring engine: plain data, no database."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scoring import engine
+from scoring.engine import BASE, BONUS, ConditionError, Rule, Thresholds
+
+
+def type_is(name):
+    return {"field": "interaction_type", "op": "eq", "value": name}
+
+
+RULES = [
+    Rule("AI", BASE, type_is("ai_recommendation"), 60),
+    Rule("Face", BASE, type_is("face_analysis"), 80),
+    Rule("Urgent", BONUS, {"field": "urgency", "op": "eq", "value": "immediate"}, 25),
+    Rule("Further", BONUS, {"field": "position", "op": "gt", "value": 1}, 5, per_occurrence=True),
+    Rule("Long visit", BONUS, {"field": "engagement_seconds", "op": "gte", "value": 180}, 15),
+]
+
+
+def journey(*steps, session=None):
+    return engine.journey_facts(list(steps), session or {})
+
+
+def test_a_single_interaction_scores_its_base():
+    result = engine.score(journey(("ai_recommendation", {})), RULES)
+    assert result.points == 60
+    assert result.level == "medium"
+    assert [r.rule for r in result.reasons] == ["AI"]
+
+
+def test_bases_do_not_add_up_the_highest_wins():
+    result = engine.score(journey(("ai_recommendation", {}), ("face_analysis", {})), RULES)
+    assert result.points == 80 + 5
+    assert [(r.rule, r.points) for r in result.reasons] == [("Face", 80), ("Further", 5)]
+
+
+def test_a_once_rule_gives_its_points_once_however_often_it_matches():
+    steps = [("ai_recommendation", {"urgency": "immediate"})] * 3
+    result = engine.score(journey(*steps), [RULES[0], RULES[2]])
+    assert result.points == 60 + 25
+
+
+def test_a_per_occurrence_rule_counts_every_matching_interaction():
+    steps = [("search", {})] * 4
+    result = engine.score(journey(*steps), RULES)
+    assert result.points == 15
+    assert result.reasons[0].occurrences == 3
+
+
+def test_session_facts_are_seen_by_every_interaction():
+    result = engine.score(journey(("search", {}), session={"engagement_seconds": 240}), RULES)
+    assert [(r.rule, r.points) for r in result.reasons] == [("Long visit", 15)]
+
+
+def test_score_is_clamped_at_100_and_reasons_keep_the_raw_points():
+    result = engine.score(journey(("face_analysis", {"urgency": "immediate"}), session={"engagement_seconds": 999}), RULES)
+    assert result.raw_points == 80 + 25 + 15
+    assert result.points == 100
+    assert result.level == "high"
+
+
+def test_negative_rules_never_take_the_score_below_zero():
+    rules = [Rule("Spam words", BONUS, {"field": "data.message", "op": "contains", "value": "casino"}, -50)]
+    result = engine.score(journey(("search", {"message": "Cheap CASINO offers"})), rules)
+    assert result.points == 0
+    assert result.raw_points == -50
+
+
+def test_an_empty_journey_scores_zero():
+    assert engine.score(journey(), RULES).points == 0
+
+
+@pytest.mark.parametrize(
+    ("points", "level"), [(0, "low"), (39, "low"), (40, "medium"), (69, "medium"), (70, "high"), (100, "high")]
+)
+def test_levels_follow_the_default_thresholds(points, level):
+    assert engine.level_for(points) == level
+
+
+def test_thresholds_are_configurable():
+    assert engine.level_for(60, Thresholds(medium=20, high=50)) == "high"
+    with pytest.raises(ValueError):
+        Thresholds(medium=80, high=50)
+
+
+@pytest.mark.parametrize(
+    ("condition", "facts", "expected"),
+    [
+        ({"field": "urgency", "op": "eq", "value": "Immediate"}, {"urgency": "immediate"}, True),
+        ({"field": "urgency", "op": "ne", "value": "immediate"}, {}, True),
+        ({"field": "budget_amount", "op": "gte", "value": 3000}, {"budget_amount": "3500"}, True),
+        ({"field": "budget_amount", "op": "gt", "value": 3000}, {"budget_amount": "lots"}, False),
+        ({"field": "budget_amount", "op": "lt", "value": 1000}, {}, False),
+        ({"field": "procedures", "op": "contains", "value": "botox"}, {"procedures": ["botox", "filler"]}, True),
+        ({"field": "procedures", "op": "in", "value": ["rhinoplasty", "filler"]}, {"procedures": ["filler"]}, True),
+        ({"field": "procedures", "op": "not_in", "value": ["rhinoplasty"]}, {"procedures": ["filler"]}, True),
+        ({"field": "urgency", "op": "in", "value": ["immediate", "soon"]}, {"urgency": "soon"}, True),
+        ({"field": "budget_level", "op": "exists"}, {"budget_level": "high"}, True),
+        ({"field": "budget_level", "op": "exists", "value": False}, {}, True),
+        ({"field": "data.source_page", "op": "contains", "value": "wedding"}, {"source_page": "/wedding-prep/"}, True),
+        ({"not": {"field": "urgency", "op": "eq", "value": "immediate"}}, {"urgency": "immediate"}, False),
+        ({"any": [{"field": "urgency", "op": "eq", "value": "x"}, {"field": "position", "op": "eq", "value": 1}]}, {}, True),
+        ({"all": []}, {}, True),
+    ],
+)
+def test_conditions_evaluate_as_documented(condition, facts, expected):
+    engine.validate_condition(condition)
+    rule = Rule("r", BONUS, condition, 10)
+    assert (engine.score(journey(("search", facts)), [rule]).points == 10) is expected
+
+
+@pytest.mark.parametrize(
+    ("condition", "message"),
+    [
+        ("urgency == 'immediate'", "must be an object"),
+        ({"field": "urgncy", "op": "eq", "value": "immediate"}, "Unknown field 'urgncy'"),
+        ({"field": "urgency", "op": "equals", "value": "immediate"}, "Unknown operator 'equals'"),
+        ({"field": "urgency", "op": "eq"}, "needs a \"value\""),
+        ({"field": "budget_amount", "op": "gte", "value": "3000"}, "not a number"),
+        ({"field": "urgency", "op": "gt", "value": 3}, "is not a number"),
+        ({"field": "urgency", "op": "in", "value": []}, "non-empty list"),
+        ({"field": "urgency", "op": "eq", "value": ["a"]}, "single value"),
+        ({"field": "position", "op": "contains", "value": 1}, "is a number"),
+        ({"all": {"field": "urgency"}}, "must be a list"),
+        ({"all": [], "any": []}, "only key"),
+        ({"field": "urgency", "op": "eq", "value": "x", "points": 3}, "Unknown key"),
+        ({"field": "data.", "op": "exists"}, "must be followed"),
+        ({"field": "budget_amount", "op": "gt", "value": float("nan")}, "not a number"),
+    ],
+)
+def test_bad_conditions_are_rejected_in_plain_words(condition, message):
+    with pytest.raises(ConditionError) as error:
+        engine.validate_condition(condition)
+    assert message in str(error.value)
+
+
+def test_deeply_nested_conditions_are_rejected():
+    condition = {"field": "urgency", "op": "exists"}
+    for _ in range(engine.MAX_CONDITION_DEPTH):
+        condition = {"not": condition}
+    with pytest.raises(ConditionError, match="nested"):
+        engine.validate_condition(condition)
+
+
+def test_rules_are_validated_as_a_whole():
+    with pytest.raises(ConditionError, match="only bonus rules"):
+        engine.validate_rule(Rule("x", BASE, {"all": []}, 10, per_occurrence=True))
+    with pytest.raises(ConditionError, match="between"):
+        engine.validate_rule(Rule("x", BONUS, {"all": []}, 500))
+
+
+def test_conditions_read_as_words():
+    condition = {"all": [{"field": "position", "op": "gt", "value": 1}, {"field": "urgency", "op": "in", "value": ["immediate", "soon"]}]}
+    assert engine.describe_condition(condition) == "(position is greater than 1) and (urgency is one of immediate, soon)"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    max_leaves=8,
+)
+fact_names = st.sampled_from([*engine.FIELDS, "data.x"])
+leaf_conditions = st.builds(
+    lambda field, op, value: {"field": field, "op": op, "value": value},
+    fact_names,
+    st.sampled_from(list(engine.OPERATORS)),
+    json_values,
+)
+interaction_data = st.dictionaries(
+    st.sampled_from(["urgency", "budget_level", "budget_amount", "procedures", "concerns", "x", "procedure_count"]),
+    json_values,
+    max_size=5,
+)
+
+
+@given(
+    steps=st.lists(st.tuples(st.sampled_from(["ai_recommendation", "face_analysis", "search"]), interaction_data), max_size=6),
+    session=st.dictionaries(st.sampled_from(["engagement_seconds", "visit_count", "utm_source"]), json_values, max_size=3),
+    rules=st.lists(
+        st.builds(
+            Rule,
+            name=st.text(min_size=1, max_size=5),
+            kind=st.sampled_from([BASE, BONUS]),
+            condition=leaf_conditions,
+            points=st.integers(-100, 100),
+            per_occurrence=st.booleans(),
+        ),
+        max_size=8,
+    ),
+)
+def test_any_facts_and_valid_rules_give_a_score_between_0_and_100(steps, session, rules):
+    valid = []
+    for rule in rules:
+        try:
+            engine.validate_rule(rule)
+        except ConditionError:
+            continue
+        valid.append(rule)
+    result = engine.score(engine.journey_facts(steps, session), valid)
+    assert 0 <= result.points <= 100
+    assert result.level in {"low", "medium", "high"}
+    assert result.raw_points == sum(reason.points for reason in result.reasons)
