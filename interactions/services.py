@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import uuid
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -45,11 +46,13 @@ def session_start(
     user_agent: str = "",
     ip: str = "",
     started_at: datetime | None = None,
+    public_id: uuid.UUID | None = None,
 ) -> UserSession:
     """Record a new visitor with first-touch attribution."""
     utm = utm or {}
     started_at = started_at or timezone.now()
     return UserSession.objects.create(
+        public_id=public_id or uuid.uuid4(),
         created_at=started_at,
         last_seen_at=started_at,
         landing_page=_field_text(landing_page, "landing_page"),

@@ -97,16 +97,27 @@ class LeadAdmin(admin.ModelAdmin):
     ]
     inlines = [LeadInteractionInline, ConsentInline]
 
+    def get_search_results(self, request, queryset, search_term):
+        """Front desk types numbers as patients say them: '07911 123456' finds +447911123456."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        try:
+            phone = normalise_phone(search_term)
+        except ValidationError:
+            return results, may_have_duplicates
+        if phone:
+            results |= queryset.filter(phone=phone)
+        return results, may_have_duplicates
+
     @admin.display(description="why this score")
     def score_explanation(self, lead: Lead) -> str:
         if not lead.score_reasons:
             return "No rule has scored this lead yet."
         rows = format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td>{:+d}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (reason["rule"], f"× {reason['occurrences']}" if reason.get("occurrences", 1) > 1 else "",
-                 reason["points"])
+                 f"{reason['points']:+d}")
                 for reason in lead.score_reasons
             ),
         )

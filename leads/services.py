@@ -1,6 +1,8 @@
 """Writes on leads: create from a contact form, rescore, change status."""
 
 from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -41,8 +43,9 @@ def _find_lead(contact: ContactDetails) -> Lead | None:
     return candidates[0] if candidates else None
 
 
-def _new_lead(*, contact: ContactDetails, session: UserSession, source_interaction) -> Lead:
+def _new_lead(*, contact: ContactDetails, session: UserSession, source_interaction, now: datetime) -> Lead:
     return Lead.objects.create(
+        created_at=now,
         first_name=contact.first_name,
         last_name=contact.last_name,
         email=contact.email,
@@ -97,7 +100,7 @@ def _source_of(interaction: UserInteraction | None) -> str:
     return LeadSource.CONTACT_FORM
 
 
-def _record_consents(*, lead: Lead, session: UserSession, data: Mapping[str, Any]) -> None:
+def _record_consents(*, lead: Lead, session: UserSession, data: Mapping[str, Any], now: datetime) -> None:
     purposes = [ConsentPurpose.CONTACT]
     if data.get("consent_marketing") is True:
         purposes.append(ConsentPurpose.MARKETING)
@@ -105,12 +108,16 @@ def _record_consents(*, lead: Lead, session: UserSession, data: Mapping[str, Any
         version, text = consent_text(purpose)
         Consent.objects.create(
             lead=lead, session=session, purpose=purpose, text=text, text_version=version,
-            method=ConsentMethod.WEB_FORM,
+            method=ConsentMethod.WEB_FORM, created_at=now,
         )
 
 
 def create_lead_from_form(
-    *, session: UserSession, interaction: UserInteraction | None = None, data: Mapping[str, Any]
+    *,
+    session: UserSession,
+    interaction: UserInteraction | None = None,
+    data: Mapping[str, Any],
+    occurred_at: datetime | None = None,
 ) -> Lead:
     """Turn a visitor into a lead (or update the lead they already are).
 
@@ -118,11 +125,13 @@ def create_lead_from_form(
     by e-mail or phone, links this session and all its interactions to the lead,
     records consent and scores the lead's whole journey, in one transaction.
     Raises ValidationError with field messages; on any error nothing is written.
+    `occurred_at` dates a submission from the past (history import, demo data).
     """
     contact = normalise_contact(data)
     if data.get("consent_contact") is not True:
         raise ValidationError({"consent_contact": "Please agree to be contacted, or we cannot reply to you."})
 
+    now = occurred_at or timezone.now()
     with transaction.atomic():
         session = UserSession.objects.select_for_update().get(pk=session.pk)
         source_interaction = _source_interaction(session=session, interaction=interaction)
@@ -132,7 +141,9 @@ def create_lead_from_form(
                 # A savepoint: if a simultaneous submission created this person's
                 # lead first, the unique constraint fires and we use theirs.
                 with transaction.atomic():
-                    lead = _new_lead(contact=contact, session=session, source_interaction=source_interaction)
+                    lead = _new_lead(
+                        contact=contact, session=session, source_interaction=source_interaction, now=now
+                    )
             except IntegrityError:
                 lead = _find_lead(contact)
                 if lead is None:
@@ -141,13 +152,12 @@ def create_lead_from_form(
         else:
             _update_returning_lead(lead=lead, contact=contact, session=session)
 
-        now = timezone.now()
         session.interactions.filter(lead__isnull=True).update(lead=lead, converted=True)
         if session.lead_id != lead.pk:
             session.lead = lead
             session.converted_at = now
             session.save(update_fields=["lead", "converted_at"])
-        _record_consents(lead=lead, session=session, data=data)
+        _record_consents(lead=lead, session=session, data=data, now=now)
         lead_rescore(lead=lead)
     return lead
 
@@ -179,10 +189,26 @@ def lead_apply_score(*, lead: Lead, result: engine.ScoreResult) -> None:
     lead.save(update_fields=fields)
 
 
-def lead_update_status(*, lead: Lead, status: str) -> Lead:
+def lead_update_status(*, lead: Lead, status: str, value: Decimal | None = None) -> Lead:
+    """Move a lead along the pipeline; `value` records what the treatment is worth."""
     if status not in LeadStatus.values:
         raise ValidationError({"status": f"Unknown status {status!r}."})
+    if value is not None and value < 0:
+        raise ValidationError({"value": "A treatment value cannot be negative."})
     lead.status = status
-    lead.save(update_fields=["status", "updated_at"])
+    fields = ["status", "updated_at"]
+    if value is not None:
+        lead.value = value
+        fields.append("value")
+    lead.save(update_fields=fields)
     return lead
 
+
+
+def lead_assign_owner(*, lead: Lead, owner) -> Lead:
+    """Give the lead to a member of staff (or to nobody, with None)."""
+    if owner is not None and not (owner.is_staff and owner.is_active):
+        raise ValidationError({"owner": "Leads can only be assigned to active staff."})
+    lead.owner = owner
+    lead.save(update_fields=["owner", "updated_at"])
+    return lead
