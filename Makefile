@@ -6,6 +6,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Two workers: the machines here have two cores.
+PYTEST_ARGS ?= -n 2
 
 # Django 6.1 needs Python 3.12 or newer: take the first suitable interpreter from
 # PATH or from pyenv's versions.

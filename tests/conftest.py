@@ -25,3 +25,9 @@ def contact():
         "message": "",
         "consent_contact": True,
     }
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    return f"database: {settings.DATABASES['default']['ENGINE']}"
