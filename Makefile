@@ -44,6 +44,7 @@ demo: migrate
 	$(PY) manage.py seed_demo
 
 run: demo
+	@echo "Site: http://$(HOST):$(PORT)/   Back office: http://$(HOST):$(PORT)/admin/  (user admin, password admin)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.installed-test

@@ -36,7 +36,6 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Admin login: http://127.0.0.1:8000/admin/  user: {demo.DEMO_ADMIN_USERNAME}  "
-                f"password: {demo.DEMO_ADMIN_PASSWORD}"
+                f"Admin login (at /admin/): user: {demo.DEMO_ADMIN_USERNAME}  password: {demo.DEMO_ADMIN_PASSWORD}"
             )
         )
