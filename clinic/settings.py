@@ -178,6 +178,11 @@ REST_FRAMEWORK = {
 # The clinic itself.
 CLINIC_NAME = os.environ.get("CLINIC_NAME", "Lumière Aesthetics")
 CLINIC_CURRENCY = os.environ.get("CLINIC_CURRENCY", "GBP")
+# Cost calculator: (minimum number of treatments, discount %) and financing terms.
+CLINIC_PACKAGE_DISCOUNTS = [(2, 5), (3, 10)]
+CLINIC_FINANCING_MONTHS = int(os.environ.get("CLINIC_FINANCING_MONTHS", "12"))
+CLINIC_FINANCING_APR = os.environ.get("CLINIC_FINANCING_APR", "9.9")
+CLINIC_FINANCING_MINIMUM = os.environ.get("CLINIC_FINANCING_MINIMUM", "250")
 # Phone numbers typed without a country code are read as numbers of this region.
 CLINIC_PHONE_REGION = os.environ.get("CLINIC_PHONE_REGION", "GB")
 

@@ -1,0 +1,151 @@
+"""The recommender reads patients' plain words and ranks the right treatments."""
+
+import pytest
+
+from calculators.catalog import catalog_entries
+from calculators.recommender import analyse_query, recommend
+
+pytestmark = pytest.mark.django_db
+
+INJECTABLE_LINES = {"botox"}
+LIP = {"lip-filler"}
+VOLUME = {"cheek-filler", "dermal-filler", "skin-boosters"}
+SCARS = {"microneedling", "rf-microneedling", "laser-resurfacing"}
+PIGMENT = {"chemical-peel", "ipl-photofacial", "laser-pigmentation", "laser-resurfacing"}
+REDNESS = {"ipl-photofacial", "thread-vein-removal"}
+GLOW = {"hydrafacial", "dermaplaning", "skin-boosters", "prp-facial", "chemical-peel"}
+ACNE = {"acne-facial", "chemical-peel", "hydrafacial"}
+LIFT = {"hifu", "thread-lift", "rf-microneedling", "jawline-filler", "cheek-filler", "facelift"}
+EYES = {"tear-trough-filler", "prp-facial"}
+FAT = {"cryolipolysis", "fat-dissolving", "liposuction"}
+CHIN = {"fat-dissolving", "cryolipolysis", "hifu"}
+HAIR = {"laser-hair-removal"}
+
+# (what a patient writes, the treatment family that answers it)
+LABELLED = [
+    ("I want botox for my forehead wrinkles", INJECTABLE_LINES),
+    ("the lines between my eyebrows make me look angry", INJECTABLE_LINES),
+    ("crow's feet when I smile", INJECTABLE_LINES),
+    ("how much are anti-wrinkle injections", INJECTABLE_LINES),
+    ("worry lines on my forehead", INJECTABLE_LINES),
+    ("I'd like fuller lips", LIP),
+    ("my lips are really thin", LIP),
+    ("lip filler before my wedding next month", LIP),
+    ("my cheeks look hollow and gaunt since I lost weight", VOLUME),
+    ("deep smile lines from nose to mouth", {"dermal-filler", "cheek-filler"}),
+    ("I have acne scars on my cheeks", SCARS),
+    ("pitted scarring from teenage acne", SCARS),
+    ("sun spots and age spots on my face", PIGMENT),
+    ("melasma on my upper lip and forehead", PIGMENT),
+    ("brown patches after pregnancy", PIGMENT),
+    ("my skin tone is blotchy and uneven", PIGMENT | {"chemical-peel"}),
+    ("rosacea and red cheeks", REDNESS),
+    ("broken capillaries around my nose", REDNESS),
+    ("thread veins on my legs", REDNESS),
+    ("my skin looks dull, I want a glow for a party", GLOW),
+    ("dehydrated tired looking skin", GLOW),
+    ("I keep getting breakouts and blackheads", ACNE),
+    ("oily skin with big pores", ACNE | {"microneedling"}),
+    ("saggy jowls", LIFT),
+    ("I want a more defined jawline", LIFT),
+    ("weak chin in profile", {"jawline-filler"}),
+    ("dark circles under my eyes make me look tired", EYES),
+    ("hollows under my eyes", EYES),
+    ("I want to get rid of my double chin", CHIN),
+    ("stubborn belly fat that won't shift with exercise", FAT),
+    ("love handles", FAT),
+    ("unwanted facial hair on my upper lip", HAIR),
+    ("I'm sick of shaving my legs", HAIR),
+    ("ingrown hairs on my bikini line", HAIR),
+    ("my hair is thinning on top", {"prp-hair"}),
+    ("I sweat so much my shirts are soaked", {"sweat-injections"}),
+    ("I grind my teeth at night and my jaw is wide", {"masseter-botox"}),
+    ("I want a tattoo removed", {"tattoo-removal"}),
+    ("cellulite on my thighs", {"cellulite-treatment"}),
+    ("stretch marks on my tummy after pregnancy", {"microneedling", "cellulite-treatment"}),
+    ("there's a bump on my nose I hate", {"rhinoplasty"}),
+    ("hooded droopy eyelids", {"blepharoplasty"}),
+    ("I'd like a facelift, surgery is fine", {"facelift"}),
+    ("rough bumpy skin texture", GLOW | SCARS),
+    ("loose crepey skin on my neck", LIFT | {"skin-boosters"}),
+]
+
+
+@pytest.fixture(scope="module")
+def catalog(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        return catalog_entries()
+
+
+def top(text, catalog):
+    results = recommend(analyse_query(text, catalog), catalog)
+    return results[0].slug if results else None
+
+
+def test_at_least_90_percent_of_plain_language_concerns_find_the_right_treatment_family(catalog):
+    assert len(LABELLED) >= 40
+    misses = [(text, top(text, catalog)) for text, family in LABELLED if top(text, catalog) not in family]
+    hit_rate = 1 - len(misses) / len(LABELLED)
+    assert hit_rate >= 0.9, f"{hit_rate:.0%} right; misses: {misses}"
+
+
+def test_recommendations_say_why_they_were_chosen(catalog):
+    results = recommend(analyse_query("crow's feet and frown lines", catalog), catalog)
+    assert results[0].slug == "botox"
+    assert set(results[0].matched_concerns) == {"crow's feet", "frown lines"}
+    assert results[0].reason == "It treats frown lines and crow's feet, on your eyes." or "crow's feet" in results[0].reason
+
+
+def test_a_named_treatment_is_recognised_and_ranked_first(catalog):
+    analysis = analyse_query("Is Morpheus8 or a HydraFacial better for me?", catalog)
+    assert set(analysis.procedures) == {"rf-microneedling", "hydrafacial"}
+    slugs = [r.slug for r in recommend(analysis, catalog)]
+    assert set(slugs[:2]) == {"rf-microneedling", "hydrafacial"}
+
+
+def test_surgery_is_not_suggested_first_unless_asked_for(catalog):
+    assert top("sagging skin on my jawline", catalog) != "facelift"
+    assert top("sagging skin on my jawline, I'm open to surgery", catalog) == "facelift"
+
+
+@pytest.mark.parametrize(
+    ("text", "urgency"),
+    [
+        ("lip filler before my wedding next month", "immediate"),
+        ("botox asap please", "immediate"),
+        ("something for my wedding in June", "soon"),
+        ("no rush, just thinking about it", "flexible"),
+        ("not urgent, maybe a peel", "flexible"),
+        ("fuller lips", None),
+    ],
+)
+def test_urgency_is_read_from_the_patients_words(catalog, text, urgency):
+    assert analyse_query(text, catalog).urgency == urgency
+
+
+@pytest.mark.parametrize(
+    ("text", "level", "amount"),
+    [
+        ("my budget is about £2,000", "high", 2000),
+        ("up to 3k for my face", "high", 3000),
+        ("around 600 pounds", "medium", 600),
+        ("I can spend 250", "low", 250),
+        ("money is no object", "high", None),
+        ("something cheap", "low", None),
+        ("I'm 45 and have 11 lines", None, None),
+        ("botox in 2 weeks", None, None),
+    ],
+)
+def test_budget_figures_and_words_become_a_budget_level(catalog, text, level, amount):
+    analysis = analyse_query(text, catalog)
+    assert (analysis.budget_level, analysis.budget_amount) == (level, amount)
+
+
+def test_several_procedures_named_become_the_multiple_procedures_signal(catalog):
+    data = analyse_query("botox and lip filler", catalog).as_data()
+    assert data["procedures"] == ["botox", "lip-filler"]
+
+
+def test_nothing_recognisable_gives_no_recommendation_rather_than_a_random_one(catalog):
+    assert recommend(analyse_query("hello what are your opening hours", catalog), catalog) == []
+    assert recommend(analyse_query("", catalog), catalog) == []
