@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Two workers: the machines here have two cores.
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 # Django 6.1 needs Python 3.12 or newer: take the first suitable interpreter from
 # PATH or from pyenv's versions.
@@ -16,7 +16,7 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3 \
 	  if command -v $$c >/dev/null 2>&1 && PYENV_VERSION= $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
 	    command -v $$c; break; fi; done)
 
-.PHONY: help run test test-postgres serve migrate demo check clean
+.PHONY: help run test system-packages migrate demo clean
 
 help:
 	@echo "make run    set up (virtualenv, database, demo data, admin) and serve on http://$(HOST):$(PORT)/"
@@ -47,8 +47,20 @@ run: demo
 	@echo "Site: http://$(HOST):$(PORT)/   Back office: http://$(HOST):$(PORT)/admin/  (user admin, password admin)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: $(VENV)/.installed-test
+# Debian packages the tests use for real: chromium (browser tests), espeak-ng and
+# sox (spoken test recordings). Installed when missing and we are root.
+SYSTEM_TOOLS := chromium espeak-ng sox
+system-packages:
+	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "The tests need these Debian packages:$$missing (sudo apt-get install$$missing)"; exit 1; fi; \
+	fi
+
+test: $(VENV)/.installed-test system-packages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media staticfiles
+	rm -rf $(VENV) db.sqlite3 media staticfiles test-artifacts

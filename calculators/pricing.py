@@ -18,6 +18,7 @@ class PriceItem:
     price_max: Decimal
     quantity: int           # areas, ml or 1
     sessions: int
+    amount_label: str = ""  # the quantity in words: "2 areas", "1 ml"
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class QuoteLine:
     slug: str
     name: str
     unit_label: str
+    amount_label: str
     quantity: int
     sessions: int
     price_min: Decimal
@@ -54,17 +56,32 @@ class Quote:
     financing: Financing | None
 
     def as_data(self) -> dict:
-        """The quote as interaction data (JSON: amounts as strings)."""
+        """The whole quote as interaction data (JSON: amounts as strings), enough to
+        show it again exactly as computed."""
         return {
             "procedures": [line.slug for line in self.lines],
             "lines": [
-                {"procedure": line.slug, "quantity": line.quantity, "sessions": line.sessions,
-                 "total_min": str(line.total_min), "total_max": str(line.total_max)}
+                {
+                    "procedure": line.slug, "name": line.name, "unit": line.unit_label, "amount": line.amount_label,
+                    "quantity": line.quantity, "sessions": line.sessions,
+                    "price_min": str(line.price_min), "price_max": str(line.price_max),
+                    "total_min": str(line.total_min), "total_max": str(line.total_max),
+                }
                 for line in self.lines
             ],
+            "subtotal_min": str(self.subtotal_min),
+            "subtotal_max": str(self.subtotal_max),
             "discount_percent": str(self.discount_percent),
+            "discount_min": str(self.discount_min),
+            "discount_max": str(self.discount_max),
             "total_min": str(self.total_min),
             "total_max": str(self.total_max),
+            "financing": None if self.financing is None else {
+                "months": self.financing.months,
+                "apr_percent": str(self.financing.apr_percent),
+                "monthly_min": str(self.financing.monthly_min),
+                "monthly_max": str(self.financing.monthly_max),
+            },
         }
 
 
@@ -114,7 +131,7 @@ def build_quote(
         lines.append(
             QuoteLine(
                 slug=item.slug, name=item.name, unit_label=item.unit_label,
-                quantity=item.quantity, sessions=item.sessions,
+                amount_label=item.amount_label or str(item.quantity), quantity=item.quantity, sessions=item.sessions,
                 price_min=item.price_min, price_max=item.price_max,
                 total_min=_money(item.price_min * units), total_max=_money(item.price_max * units),
             )

@@ -21,8 +21,9 @@ from django.utils import timezone
 from interactions.models import InteractionType, UserSession
 from interactions.services import session_start, session_touch
 from interactions.tracker import track_user_interaction
-from leads.models import Lead, LeadStatus
-from leads.services import create_lead_from_form, lead_assign_owner, lead_update_status
+from calculators.models import Procedure
+from leads.models import Lead, LeadStatus, TimeWindow
+from leads.services import appointment_request, create_lead_from_form, lead_assign_owner, lead_update_status
 
 DEMO_NAMESPACE = uuid.UUID("5b0f3c9e-6a53-4c2f-9f0e-2f6b8f1d7a10")
 DEMO_ADMIN_USERNAME = "admin"
@@ -205,19 +206,22 @@ class _Builder:
                                    referrer=referrer, landing=landing)
             at = start
             last = None
+            lead = None
             for _ in range(rnd.choices([1, 2, 3, 4, 5], [30, 30, 20, 12, 8])[0]):
                 # Most steps follow within minutes; some patients come back days later.
                 at += timedelta(minutes=rnd.uniform(1, 12)) if rnd.random() < 0.85 else timedelta(days=rnd.uniform(1, 3))
                 if at >= self.now:
                     break
                 kind, data, page = self._step(rnd)
+                if kind == InteractionType.APPOINTMENT_BOOKING:
+                    # A booking always comes with contact details: it makes the lead.
+                    lead = self._book(session, data, at)
+                    break
                 last = self.track(session, kind, data, at, seconds=rnd.randint(15, 200), page=page)
-            if last is None:
-                continue
-            if rnd.random() < self._conversion_chance(last.interaction_type):
-                lead = self._background_lead(session, last, at + timedelta(minutes=2))
-                if lead is not None:
-                    self._work(lead, admin)
+            if lead is None and last is not None and rnd.random() < self._conversion_chance(last.interaction_type):
+                lead = self._background_lead(session, last, min(at + timedelta(minutes=2), self.now))
+            if lead is not None:
+                self._work(lead, admin)
 
     def _step(self, rnd):
         kind = rnd.choices(
@@ -240,30 +244,40 @@ class _Builder:
         if kind == InteractionType.COST_CALCULATOR:
             procedures, budget = rnd.choice(COST_BASKETS)
             return kind, {"procedures": procedures, "budget_level": budget}, "/enhanced-cost/"
-        return kind, {
-            "procedures": [rnd.choice(["botox", "lip-filler", "hydrafacial", "microneedling"])],
-            "urgency": rnd.choice(["immediate", "soon", "flexible"]),
-        }, "/book/"
+        return kind, {"procedures": [rnd.choice(["botox", "lip-filler", "hydrafacial", "microneedling"])]}, "/book/"
 
     @staticmethod
     def _conversion_chance(last_type: str) -> float:
         return {
-            InteractionType.APPOINTMENT_BOOKING: 0.9,
             InteractionType.FACE_ANALYSIS: 0.55,
             InteractionType.COST_CALCULATOR: 0.35,
             InteractionType.AI_RECOMMENDATION: 0.3,
         }.get(last_type, 0.03)
 
-    def _background_lead(self, session, interaction, at):
-        if at >= self.now:
-            at = self.now
+    def _contact(self) -> dict:
         first, last = self.random.choice(FIRST_NAMES), self.random.choice(LAST_NAMES)
         n = self.next_session
-        return self.lead(
-            session, interaction, at, first_name=first, last_name=last,
-            email=f"{first}.{last}.{n}@example.com".lower(),
-            phone=f"07911 {200000 + n:06d}" if self.random.random() < 0.7 else "",
+        return {
+            "first_name": first, "last_name": last, "email": f"{first}.{last}.{n}@example.com".lower(),
+            "phone": f"07911 {200000 + n:06d}" if self.random.random() < 0.7 else "",
+            "consent_contact": True,
+        }
+
+    def _background_lead(self, session, interaction, at):
+        return self.lead(session, interaction, at, **self._contact())
+
+    def _book(self, session, data, at):
+        slug = data["procedures"][0]
+        procedure = Procedure.objects.get(slug=slug)
+        session_touch(session=session, now=at)
+        self.interactions += 1
+        self.leads += 1
+        appointment = appointment_request(
+            session=session, treatment=procedure.name, treatment_slug=slug,
+            preferred_date=timezone.localdate(at) + timedelta(days=self.random.randint(1, 30)),
+            time_window=self.random.choice(TimeWindow.values), data=self._contact(), occurred_at=at,
         )
+        return appointment.lead
 
     def _work(self, lead: Lead, admin) -> None:
         """Front desk has worked the older leads along the pipeline."""

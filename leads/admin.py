@@ -9,7 +9,7 @@ from django.utils.html import format_html, format_html_join
 from interactions.admin import ReadOnlyAdminMixin
 from interactions.models import UserInteraction
 from leads.contact import normalise_email, normalise_phone
-from leads.models import Consent, Lead
+from leads.models import Appointment, Consent, Lead
 
 
 class ScoreBandFilter(admin.SimpleListFilter):
@@ -50,6 +50,13 @@ class ConsentInline(ReadOnlyAdminMixin, admin.TabularInline):
     readonly_fields = fields
     extra = 0
     can_delete = False
+
+
+class AppointmentInline(admin.TabularInline):
+    model = Appointment
+    fields = ["treatment", "preferred_date", "time_window", "status", "notes"]
+    readonly_fields = ["treatment"]
+    extra = 0
 
 
 class LeadInteractionInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -95,7 +102,7 @@ class LeadAdmin(admin.ModelAdmin):
         ),
         ("Record", {"fields": ["created_at", "updated_at", "high_intent_notified_at"]}),
     ]
-    inlines = [LeadInteractionInline, ConsentInline]
+    inlines = [AppointmentInline, LeadInteractionInline, ConsentInline]
 
     def get_search_results(self, request, queryset, search_term):
         """Front desk types numbers as patients say them: '07911 123456' finds +447911123456."""
@@ -136,3 +143,14 @@ class ConsentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["purpose", "granted", "method", "created_at"]
     list_select_related = ["lead"]
     search_fields = ["lead__email", "lead__last_name"]
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    list_display = ["preferred_date", "time_window", "treatment", "lead", "status", "created_at"]
+    list_editable = ["status"]
+    list_filter = ["status", "time_window", "preferred_date"]
+    list_select_related = ["lead"]
+    search_fields = ["lead__first_name", "lead__last_name", "lead__email", "treatment"]
+    date_hierarchy = "preferred_date"
+    readonly_fields = ["lead", "interaction", "treatment", "treatment_slug", "created_at"]

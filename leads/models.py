@@ -140,3 +140,41 @@ class Consent(models.Model):
     def __str__(self) -> str:
         verb = "agreed to" if self.granted else "refused"
         return f"{self.lead} {verb} {self.get_purpose_display().lower()} ({self.text_version})"
+
+
+class TimeWindow(models.TextChoices):
+    MORNING = "morning", "Morning (9:00-12:00)"
+    AFTERNOON = "afternoon", "Afternoon (12:00-17:00)"
+    EVENING = "evening", "Evening (17:00-20:00)"
+
+
+class AppointmentStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    CONFIRMED = "confirmed", "Confirmed"
+    CANCELLED = "cancelled", "Cancelled"
+    ATTENDED = "attended", "Attended"
+    NO_SHOW = "no_show", "Did not attend"
+
+
+class Appointment(models.Model):
+    """A patient's request for a consultation or treatment slot; staff confirm it."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="appointments")
+    interaction = models.ForeignKey(
+        "interactions.UserInteraction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The treatment's name and slug as booked: the catalog may change later.
+    treatment = models.CharField(max_length=100, help_text="Treatment as booked, or 'Consultation'.")
+    treatment_slug = models.SlugField(max_length=60, blank=True)
+    preferred_date = models.DateField()
+    time_window = models.CharField(max_length=20, choices=TimeWindow.choices)
+    notes = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.REQUESTED)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["preferred_date", "time_window"]
+        indexes = [models.Index(fields=["status", "preferred_date"], name="appointment_status_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.treatment} on {self.preferred_date:%d %b %Y} ({self.get_time_window_display()})"

@@ -1,7 +1,7 @@
 """Writes on leads: create from a contact form, rescore, change status."""
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -10,11 +10,25 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from interactions.models import EngagementLevel, UserInteraction, UserSession
-from interactions.tracker import journey_interactions, journey_session_facts, score_journey_of
+from interactions.models import EngagementLevel, InteractionType, UserInteraction, UserSession
+from interactions.tracker import (
+    journey_interactions,
+    journey_session_facts,
+    score_journey_of,
+    track_user_interaction,
+)
 from leads.consent import consent_text
 from leads.contact import ContactDetails, normalise_contact
-from leads.models import Consent, ConsentMethod, ConsentPurpose, Lead, LeadSource, LeadStatus
+from leads.models import (
+    Appointment,
+    Consent,
+    ConsentMethod,
+    ConsentPurpose,
+    Lead,
+    LeadSource,
+    LeadStatus,
+    TimeWindow,
+)
 from leads.tasks import notify_staff_of_high_intent_lead
 from scoring import engine
 
@@ -100,8 +114,25 @@ def _source_of(interaction: UserInteraction | None) -> str:
     return LeadSource.CONTACT_FORM
 
 
+def _with_known_contact(*, session: UserSession, data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A visitor who is already a lead is not asked again who they are: a form with
+    no e-mail and no phone is theirs. A form that names an e-mail or phone is
+    taken as given (a shared device may have a new person at it)."""
+    if not session.lead_id or data.get("email") or data.get("phone"):
+        return data
+    lead = Lead.objects.get(pk=session.lead_id)
+    known = {"first_name": lead.first_name, "last_name": lead.last_name, "email": lead.email, "phone": lead.phone}
+    return {**known, **{key: value for key, value in data.items() if value not in ("", None)}}
+
+
+def _has_contact_consent(lead_id: int | None) -> bool:
+    return bool(lead_id) and Consent.objects.filter(
+        lead_id=lead_id, purpose=ConsentPurpose.CONTACT, granted=True
+    ).exists()
+
+
 def _record_consents(*, lead: Lead, session: UserSession, data: Mapping[str, Any], now: datetime) -> None:
-    purposes = [ConsentPurpose.CONTACT]
+    purposes = [ConsentPurpose.CONTACT] if data.get("consent_contact") is True else []
     if data.get("consent_marketing") is True:
         purposes.append(ConsentPurpose.MARKETING)
     for purpose in purposes:
@@ -127,8 +158,9 @@ def create_lead_from_form(
     Raises ValidationError with field messages; on any error nothing is written.
     `occurred_at` dates a submission from the past (history import, demo data).
     """
+    data = _with_known_contact(session=session, data=data)
     contact = normalise_contact(data)
-    if data.get("consent_contact") is not True:
+    if data.get("consent_contact") is not True and not _has_contact_consent(session.lead_id):
         raise ValidationError({"consent_contact": "Please agree to be contacted, or we cannot reply to you."})
 
     now = occurred_at or timezone.now()
@@ -212,3 +244,70 @@ def lead_assign_owner(*, lead: Lead, owner) -> Lead:
     lead.owner = owner
     lead.save(update_fields=["owner", "updated_at"])
     return lead
+
+
+def lead_add_contact_details(*, lead: Lead, data: Mapping[str, Any]) -> Lead:
+    """The progressive second step: a lead adds the phone or e-mail they left out.
+    Details already on file are kept; details of another lead are refused."""
+    contact = normalise_contact({**data, "email": data.get("email") or lead.email, "phone": data.get("phone") or lead.phone})
+    changed = []
+    for name in ("email", "phone"):
+        value = getattr(contact, name)
+        if value and not getattr(lead, name):
+            if Lead.objects.filter(**{name: value}).exclude(pk=lead.pk).exists():
+                raise ValidationError({name: "This is already on file for another patient; please call the clinic."})
+            setattr(lead, name, value)
+            changed.append(name)
+    if contact.message:
+        lead.message = f"{lead.message}\n\n{contact.message}".strip()
+        changed.append("message")
+    if changed:
+        lead.save(update_fields=[*changed, "updated_at"])
+    return lead
+
+
+@transaction.atomic
+def appointment_request(
+    *,
+    session: UserSession,
+    treatment: str,
+    treatment_slug: str,
+    preferred_date: date,
+    time_window: str,
+    data: Mapping[str, Any],
+    occurred_at: datetime | None = None,
+) -> Appointment:
+    """Book: track the booking, make (or update) the lead, store the request, all or
+    nothing. `occurred_at` dates a booking from the past (demo data, history import)."""
+    occurred_at = occurred_at or timezone.now()
+    today = timezone.localdate(occurred_at)
+    if preferred_date < today:
+        raise ValidationError({"preferred_date": "Please choose a date from today on."})
+    if time_window not in TimeWindow.values:
+        raise ValidationError({"time_window": "Please choose morning, afternoon or evening."})
+    days_ahead = (preferred_date - today).days
+    urgency = "immediate" if days_ahead <= 14 else "soon" if days_ahead <= 60 else "flexible"
+    interaction = track_user_interaction(
+        session,
+        InteractionType.APPOINTMENT_BOOKING,
+        {
+            "procedures": [treatment_slug] if treatment_slug else [],
+            "treatment": treatment,
+            "preferred_date": preferred_date.isoformat(),
+            "time_window": time_window,
+            "urgency": urgency,
+        },
+        page_url="/book/",
+        occurred_at=occurred_at,
+    )
+    lead = create_lead_from_form(session=session, interaction=interaction, data=data, occurred_at=occurred_at)
+    return Appointment.objects.create(
+        created_at=occurred_at,
+        lead=lead,
+        interaction=interaction,
+        treatment=treatment,
+        treatment_slug=treatment_slug,
+        preferred_date=preferred_date,
+        time_window=time_window,
+        notes=(data.get("message") or "").strip()[:2000],
+    )

@@ -1,6 +1,32 @@
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 
 from tests.factories import UserSessionFactory
+
+
+@pytest.fixture(scope="module")
+def _demo_once(django_db_setup, django_db_blocker):
+    """seed_demo once per test module (it takes a second or two); each test then
+    runs in its own transaction on top, rolled back after it."""
+    from django.contrib.auth import get_user_model
+
+    from clinic.demo import DEMO_ADMIN_USERNAME, demo_remove
+
+    out = StringIO()
+    with django_db_blocker.unblock():
+        call_command("seed_demo", stdout=out)
+    yield out.getvalue()
+    with django_db_blocker.unblock():
+        demo_remove()
+        get_user_model().objects.filter(username=DEMO_ADMIN_USERNAME).delete()
+
+
+@pytest.fixture
+def demo(_demo_once, db):
+    """The demo data; the value is what seed_demo printed."""
+    return _demo_once
 
 
 @pytest.fixture

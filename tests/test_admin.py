@@ -1,23 +1,16 @@
 """Every model is in the admin, and a lead shows why it has its score."""
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from interactions.models import UserInteraction, UserSession
-from leads.models import Consent, Lead
+from calculators.models import Procedure
+from leads.models import Appointment, Consent, Lead
 from scoring.models import LeadScoringRule, ScoringSettings
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [UserSession, UserInteraction, Lead, Consent, LeadScoringRule]
-
-
-@pytest.fixture
-def demo():
-    call_command("seed_demo", stdout=StringIO())
+MODELS = [UserSession, UserInteraction, Lead, Consent, Appointment, LeadScoringRule, Procedure]
 
 
 @pytest.fixture
@@ -59,6 +52,7 @@ def test_staff_editing_a_lead_get_the_same_phone_normalisation(staff_client):
             "phone": "+44 (0)7911 100203", "message": "", "status": "contacted", "owner": "", "value": "",
             "interactions-TOTAL_FORMS": "0", "interactions-INITIAL_FORMS": "0",
             "consents-TOTAL_FORMS": "0", "consents-INITIAL_FORMS": "0",
+            "appointments-TOTAL_FORMS": "0", "appointments-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302, response.context["adminform"].form.errors

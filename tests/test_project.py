@@ -15,4 +15,4 @@ def test_models_and_migrations_agree():
 def test_the_home_page_answers(client):
     response = client.get("/")
     assert response.status_code == 200
-    assert "Welcome" in response.content.decode()
+    assert "Plan your treatment" in response.content.decode()

@@ -12,10 +12,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def seeded():
-    out = StringIO()
-    call_command("seed_demo", stdout=out)
-    return out.getvalue()
+def seeded(demo):
+    return demo
 
 
 def lead_named(first, last):

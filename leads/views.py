@@ -1,0 +1,94 @@
+"""Public views of the contact form: submit, dismiss, thank-you and its second step."""
+
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from interactions.models import UserInteraction
+from interactions.tracker import contact_prompt_dismissed, contact_prompt_shown, should_show_contact_form
+from leads.forms import ContactDetailsForm, ContactForm
+from leads.services import create_lead_from_form, lead_add_contact_details
+
+
+def add_service_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form, by field where it has one."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+def safe_next(request, fallback: str = "/") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+def contact_prompt(request, *, interaction: UserInteraction | None, title: str, force: bool = False) -> dict | None:
+    """The contact form to offer on a result page, or None when this visitor should
+    not be asked now. `force` offers it whatever the timing rules (the patient asked)."""
+    session = request.user_session
+    if session is None or (session.lead_id and not force):
+        return None
+    if not force and not should_show_contact_form(session):
+        return None
+    if not force:
+        contact_prompt_shown(session)
+    form = ContactForm(
+        lead=session.lead,
+        initial={"interaction": interaction.pk if interaction else None, "next": request.get_full_path()},
+    )
+    return {"form": form, "title": title, "dismissible": not force}
+
+
+def _own_interaction(request, pk) -> UserInteraction | None:
+    if not pk:
+        return None
+    return UserInteraction.objects.filter(pk=pk, session=request.user_session).first()
+
+
+def contact(request):
+    session = request.user_session
+    form = ContactForm(request.POST or None, lead=session.lead if session else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            create_lead_from_form(
+                session=session,
+                interaction=_own_interaction(request, form.cleaned_data.get("interaction")),
+                data=form.cleaned_data,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return redirect("leads:thanks")
+    status = 400 if request.method == "POST" else 200
+    return TemplateResponse(request, "leads/contact.html", {"form": form}, status=status)
+
+
+@require_POST
+def dismiss(request):
+    if request.user_session is not None:
+        contact_prompt_dismissed(request.user_session)
+    return redirect(safe_next(request))
+
+
+def thanks(request):
+    session = request.user_session
+    lead = session.lead if session else None
+    if lead is None:
+        return redirect("leads:contact")
+    form = ContactDetailsForm(request.POST or None, lead=lead)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lead_add_contact_details(lead=lead, data=form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return TemplateResponse(request, "leads/thanks.html", {"lead": lead, "form": None, "updated": True})
+    status = 400 if request.method == "POST" and form.errors else 200
+    ask_more = bool(form.fields) and (not lead.email or not lead.phone)
+    return TemplateResponse(request, "leads/thanks.html", {"lead": lead, "form": form if ask_more else None}, status=status)

@@ -1,0 +1,184 @@
+"""The public tools end to end over HTTP: each one tracks, scores and can make a lead."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from interactions.models import UserInteraction, UserSession
+from leads.models import Appointment, Lead
+
+pytestmark = pytest.mark.django_db
+
+CONTACT = {
+    "first_name": "Sarah", "last_name": "Chen", "email": "Sarah.Chen@example.com", "phone": "",
+    "consent_contact": "on",
+}
+
+
+def session_of(client) -> UserSession:
+    return UserSession.objects.get()
+
+
+def test_the_home_page_links_every_tool_and_lists_the_catalog(client):
+    page = client.get("/").content.decode()
+    for path in ("/enhanced-ai/", "/enhanced-face/", "/enhanced-cost/", "/book/", "/treatments/"):
+        assert f'href="{path}' in page
+    assert "Lip filler" in page and "Rhinoplasty" in page
+
+
+def test_a_text_query_is_recommended_tracked_and_offers_the_contact_form(client):
+    response = client.post("/enhanced-ai/", {"query": "I want botox for my forehead lines before my wedding next month"})
+    assert response.status_code == 302
+    interaction = UserInteraction.objects.get()
+    assert interaction.interaction_type == "ai_recommendation"
+    assert interaction.data["urgency"] == "immediate"
+    assert interaction.score == 85
+    page = client.get(response.url).content.decode()
+    assert "Anti-wrinkle injections (Botox)" in page
+    assert 'id="contact-prompt"' in page
+    assert session_of(client).contact_prompt_shown_count == 1
+
+
+def test_an_empty_or_double_submission_is_a_clear_form_error(client):
+    response = client.post("/enhanced-ai/", {"query": ""})
+    assert response.status_code == 400
+    assert "Describe your concern" in response.content.decode()
+    assert not UserInteraction.objects.exists()
+
+
+def test_another_visitors_result_is_not_found(client):
+    client.post("/enhanced-ai/", {"query": "lip filler"})
+    url = reverse("calculators:recommend_result", args=[UserInteraction.objects.get().pk])
+    client.cookies.clear()
+    assert client.get(url).status_code == 404
+
+
+def test_the_contact_prompt_turns_the_visitor_into_a_lead_with_their_journey(client):
+    client.post("/enhanced-ai/", {"query": "botox for my forehead lines before my wedding next month"})
+    interaction = UserInteraction.objects.get()
+    response = client.post("/contact/", {**CONTACT, "interaction": interaction.pk})
+    assert response.status_code == 302 and response.url == "/contact/thanks/"
+    lead = Lead.objects.get()
+    assert (lead.email, lead.lead_score, lead.source, lead.interaction) == (
+        "sarah.chen@example.com", 85, "ai_recommendation", interaction)
+    page = client.get("/contact/thanks/").content.decode()
+    assert "Thank you, Sarah" in page and "phone number" in page
+
+
+def test_the_second_step_adds_the_phone_to_the_same_lead(client):
+    client.post("/enhanced-ai/", {"query": "lip filler"})
+    client.post("/contact/", CONTACT)
+    response = client.post("/contact/thanks/", {"phone": "07911 123456"})
+    assert response.status_code == 200
+    assert Lead.objects.get().phone == "+447911123456"
+
+
+def test_contact_form_errors_are_shown_and_nothing_is_created(client):
+    client.get("/")
+    response = client.post("/contact/", {**CONTACT, "email": "not-an-email", "consent_contact": ""})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Enter a valid email address." in page and "This field is required." in page
+    assert not Lead.objects.exists()
+
+
+def test_a_dismissed_prompt_is_not_shown_again_soon(client):
+    client.post("/enhanced-ai/", {"query": "lip filler"})
+    url = reverse("calculators:recommend_result", args=[UserInteraction.objects.get().pk])
+    assert 'id="contact-prompt"' in client.get(url).content.decode()
+    assert client.post("/contact/dismiss/", {"next": url}).url == url
+    assert 'id="contact-prompt"' not in client.get(url).content.decode()
+
+
+def test_dismiss_never_redirects_off_site(client):
+    client.get("/")
+    assert client.post("/contact/dismiss/", {"next": "https://evil.example/"}).url == "/"
+
+
+def cost_post(lines, budget="1500_5000"):
+    data = {"line-TOTAL_FORMS": "3", "line-INITIAL_FORMS": "0", "line-MIN_NUM_FORMS": "0",
+            "line-MAX_NUM_FORMS": "6", "budget_range": budget}
+    for i, (slug, quantity, sessions) in enumerate(lines):
+        data.update({f"line-{i}-procedure": slug, f"line-{i}-quantity": quantity, f"line-{i}-sessions": sessions})
+    return data
+
+
+def test_a_multi_procedure_estimate_shows_the_breakdown_and_scores_the_bonuses(client):
+    response = client.post("/enhanced-cost/", cost_post([("botox", 2, ""), ("lip-filler", 1, "")]))
+    assert response.status_code == 302
+    interaction = UserInteraction.objects.get()
+    assert interaction.data["procedures"] == ["botox", "lip-filler"]
+    assert interaction.data["budget_level"] == "high"
+    assert {r["rule"] for r in interaction.score_reasons} == {"Cost calculator", "Multiple procedures", "High budget"}
+    assert interaction.score == 100  # 70 + 15 + 20, capped
+    page = client.get(response.url).content.decode()
+    assert "GBP 522.50 - 807.50" in page  # 550-850 less the 5 % package saving
+    assert "Get your detailed quote" in page
+
+
+def test_a_detailed_quote_request_creates_a_lead_from_the_calculation(client):
+    client.post("/enhanced-cost/", cost_post([("chemical-peel", 1, "3")], budget="under_500"))
+    interaction = UserInteraction.objects.get()
+    client.post("/contact/", {**CONTACT, "interaction": interaction.pk, "message": "Please send me a detailed quote."})
+    lead = Lead.objects.get()
+    assert lead.source == "cost_calculator" and "detailed quote" in lead.message
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        ([], "Choose at least one treatment."),
+        ([("botox", 1, ""), ("botox", 2, "")], "Each treatment only once"),
+        ([("botox", 9, "")], "at most 3"),
+        ([("laser-hair-removal", 1, "30")], "Ensure this value is less than or equal to 20."),
+        ([("no-such-thing", 1, "")], "Select a valid choice"),
+    ],
+)
+def test_impossible_estimates_are_explained(client, lines, message):
+    response = client.post("/enhanced-cost/", cost_post(lines))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not UserInteraction.objects.exists()
+
+
+def test_booking_creates_the_appointment_and_a_lead_scored_90_base(client):
+    soon = timezone.localdate() + datetime.timedelta(days=30)
+    response = client.post("/book/", {
+        "treatment": "hydrafacial", "preferred_date": soon.isoformat(), "time_window": "morning",
+        **CONTACT, "phone": "07911 123456",
+    })
+    assert response.status_code == 302
+    appointment = Appointment.objects.get()
+    assert (appointment.treatment, appointment.preferred_date) == ("HydraFacial", soon)
+    lead = appointment.lead
+    assert lead.source == "appointment_booking" and lead.lead_score == 90
+    assert "HydraFacial" in client.get(response.url).content.decode()
+
+
+def test_a_known_patient_books_without_retyping_their_details(client):
+    client.post("/enhanced-ai/", {"query": "lip filler"})
+    client.post("/contact/", CONTACT)
+    page = client.get("/book/").content.decode()
+    assert 'name="email"' not in page and 'name="consent_contact"' not in page
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    response = client.post("/book/", {"treatment": "lip-filler", "preferred_date": tomorrow.isoformat(),
+                                      "time_window": "evening"})
+    assert response.status_code == 302
+    assert Lead.objects.count() == 1
+    assert Appointment.objects.get().lead == Lead.objects.get()
+
+
+def test_booking_in_the_past_is_refused(client):
+    response = client.post("/book/", {"treatment": "", "preferred_date": "2020-01-01", "time_window": "morning", **CONTACT})
+    assert response.status_code == 400
+    assert "from today on" in response.content.decode()
+    assert not Lead.objects.exists()
+
+
+def test_a_search_finds_treatments_and_is_tracked(client):
+    page = client.get("/treatments/", {"q": "acne scars"}).content.decode()
+    assert "Microneedling" in page
+    search = UserInteraction.objects.get()
+    assert search.interaction_type == "search" and search.data["query"] == "acne scars"
