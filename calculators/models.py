@@ -4,6 +4,8 @@ calculator share."""
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from calculators.vocabulary import AREAS, CONCERNS
+
 
 class ProcedureCategory(models.TextChoices):
     INJECTABLES = "injectables", "Injectables"
@@ -60,8 +62,6 @@ class Procedure(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from calculators.vocabulary import AREAS, CONCERNS
-
         errors = {}
         unknown = [c for c in self.concerns or [] if c not in CONCERNS]
         if unknown:

@@ -15,6 +15,7 @@ class InteractionType(models.TextChoices):
     SEARCH = "search", "Search"
     PAGE_ENGAGEMENT = "page_engagement", "Page engagement"
     CONTACT_FORM = "contact_form", "Contact form"
+    SCORE_ADJUSTMENT = "score_adjustment", "Score adjusted by staff"
 
 
 class EngagementLevel(models.TextChoices):
@@ -99,6 +100,8 @@ class UserInteraction(models.Model):
     score_reasons = models.JSONField(default=list, blank=True)
     converted = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+    # The row's id in the system it was imported from: importing twice adds nothing.
+    external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -6,8 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.html import format_html, format_html_join
 
-from interactions.admin import ReadOnlyAdminMixin
-from interactions.models import UserInteraction
+from interactions.admin import InteractionInline, ReadOnlyAdminMixin
 from leads.contact import normalise_email, normalise_phone
 from leads.models import Appointment, Consent, Lead
 
@@ -59,16 +58,11 @@ class AppointmentInline(admin.TabularInline):
     extra = 0
 
 
-class LeadInteractionInline(ReadOnlyAdminMixin, admin.TabularInline):
-    model = UserInteraction
+class LeadInteractionInline(InteractionInline):
+    """The lead's journey: every interaction, across all their sessions."""
+
     fk_name = "lead"
     verbose_name_plural = "journey (interactions, oldest first)"
-    fields = ["created_at", "interaction_type", "score", "converted", "page_url", "data"]
-    readonly_fields = fields
-    ordering = ["created_at"]
-    extra = 0
-    can_delete = False
-    show_change_link = True
 
 
 @admin.register(Lead)

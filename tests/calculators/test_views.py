@@ -182,3 +182,107 @@ def test_a_search_finds_treatments_and_is_tracked(client):
     assert "Microneedling" in page
     search = UserInteraction.objects.get()
     assert search.interaction_type == "search" and search.data["query"] == "acne scars"
+
+
+def jpeg(array) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def portrait():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from skimage import data
+
+    return SimpleUploadedFile("me.jpg", jpeg(data.astronaut()), content_type="image/jpeg")
+
+
+@pytest.fixture
+def no_face():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from skimage import data
+
+    return SimpleUploadedFile("coffee.jpg", jpeg(data.coffee()), content_type="image/jpeg")
+
+
+def test_a_face_photo_is_measured_and_the_prompt_follows_at_once(client, portrait):
+    response = client.post("/enhanced-face/", {"photo": portrait, "photo_consent": "on"})
+    assert response.status_code == 302
+    interaction = UserInteraction.objects.get()
+    assert interaction.interaction_type == "face_analysis" and interaction.score == 80
+    assert {m["key"] for m in interaction.data["measures"]} == {
+        "redness", "uneven_tone", "dark_spots", "texture", "shine", "under_eye_darkness"}
+    assert interaction.data["photo_consent"] == "photo-v1"
+    page = client.get(response.url).content.decode()
+    assert "not a medical diagnosis" in page
+    assert 'id="contact-prompt"' in page
+
+
+def test_a_photo_without_a_face_is_refused_on_the_page(client, no_face):
+    response = client.post("/enhanced-face/", {"photo": no_face, "photo_consent": "on"})
+    assert response.status_code == 400
+    assert "could not find a face" in response.content.decode()
+    assert not UserInteraction.objects.exists()
+
+
+def test_photo_analysis_needs_its_own_consent(client, portrait):
+    response = client.post("/enhanced-face/", {"photo": portrait})
+    assert response.status_code == 400
+    assert "agreement to analyse a photo" in response.content.decode()
+    assert not UserInteraction.objects.exists()
+
+
+def test_a_file_that_is_not_an_image_is_refused(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    fake = SimpleUploadedFile("me.jpg", b"<?php echo 'hi'; ?>", content_type="image/jpeg")
+    response = client.post("/enhanced-face/", {"photo": fake, "photo_consent": "on"})
+    assert response.status_code == 400
+    assert not UserInteraction.objects.exists()
+
+
+def test_the_recommenders_photo_mode_recommends_from_the_findings(client, portrait):
+    response = client.post("/enhanced-ai/", {"photo": portrait, "photo_consent": "on"})
+    assert response.status_code == 302
+    interaction = UserInteraction.objects.get()
+    assert interaction.interaction_type == "ai_recommendation" and interaction.data["input"] == "photo"
+    assert interaction.data["concerns"]
+    assert interaction.data["recommendations"]
+    assert "From your photo we noticed" in client.get(response.url).content.decode()
+
+
+def spoken(tmp_path, sentence: str) -> bytes:
+    """A sentence spoken by espeak-ng, as a 16 kHz mono WAV a phone might send."""
+    import subprocess
+
+    raw, wav = tmp_path / "raw.wav", tmp_path / "speech.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "140", "-w", str(raw), sentence], check=True)
+    subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)], check=True)
+    return wav.read_bytes()
+
+
+def test_a_voice_recording_is_transcribed_shown_and_recommended(client, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    audio = SimpleUploadedFile("note.wav", spoken(tmp_path, "I want botox for my forehead wrinkles"), "audio/wav")
+    response = client.post("/enhanced-ai/", {"audio": audio})
+    assert response.status_code == 302
+    interaction = UserInteraction.objects.get()
+    assert interaction.data["input"] == "voice"
+    assert "botox" in interaction.data["transcript"] and "forehead" in interaction.data["transcript"]
+    assert interaction.data["recommendations"][0]["procedure"] == "botox"
+    assert "We heard" in client.get(response.url).content.decode()
+
+
+def test_a_recording_that_is_not_audio_is_refused_on_the_page(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    fake = SimpleUploadedFile("note.m4a", b"definitely not audio" * 50, "audio/mp4")
+    response = client.post("/enhanced-ai/", {"audio": fake})
+    assert response.status_code == 400
+    assert not UserInteraction.objects.exists()
