@@ -1,10 +1,27 @@
-"""The clinic's admin site: the back office staff work in."""
+"""The clinic's admin site: the back office staff work in, with its own pages
+(dashboard) added through get_urls."""
+
+from functools import partial
 
 from django.conf import settings
 from django.contrib import admin
+from django.urls import path
+
+from clinic.dashboard import dashboard_view
 
 
 class ClinicAdminSite(admin.AdminSite):
     site_header = f"{settings.CLINIC_NAME} back office"
     site_title = f"{settings.CLINIC_NAME} admin"
     index_title = "Leads, interactions and scoring"
+    index_template = "admin/clinic_index.html"
+
+    def get_urls(self):
+        extra = [
+            path(
+                "comprehensive/dashboard/",
+                self.admin_view(partial(dashboard_view, admin_site=self)),
+                name="comprehensive_dashboard",
+            ),
+        ]
+        return extra + super().get_urls()

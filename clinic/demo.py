@@ -18,11 +18,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from calculators.models import Procedure
 from interactions.models import InteractionType, UserSession
 from interactions.services import session_start, session_touch
 from interactions.tracker import track_user_interaction
-from calculators.models import Procedure
-from leads.models import Lead, LeadStatus, TimeWindow
+from leads.models import CampaignCost, Lead, LeadStatus, TimeWindow
 from leads.services import appointment_request, create_lead_from_form, lead_assign_owner, lead_update_status
 
 DEMO_NAMESPACE = uuid.UUID("5b0f3c9e-6a53-4c2f-9f0e-2f6b8f1d7a10")
@@ -30,6 +30,7 @@ DEMO_ADMIN_USERNAME = "admin"
 DEMO_ADMIN_PASSWORD = "admin"
 BACKGROUND_SESSIONS = 150
 HISTORY_DAYS = 28
+DEMO_COST_NOTE = "demo data"
 
 
 def demo_session_id(n: int) -> uuid.UUID:
@@ -100,6 +101,7 @@ def demo_remove() -> int:
     ids = [demo_session_id(n) for n in range(BACKGROUND_SESSIONS + 10)]
     sessions = UserSession.objects.filter(public_id__in=ids)
     Lead.objects.filter(sessions__in=sessions).delete()
+    CampaignCost.objects.filter(note=DEMO_COST_NOTE).delete()
     deleted, _ = sessions.delete()
     return deleted
 
@@ -217,7 +219,7 @@ class _Builder:
                     # A booking always comes with contact details: it makes the lead.
                     lead = self._book(session, data, at)
                     break
-                last = self.track(session, kind, data, at, seconds=rnd.randint(15, 200), page=page)
+                last = self.track(session, kind, data, at, seconds=rnd.randint(10, 80), page=page)
             if lead is None and last is not None and rnd.random() < self._conversion_chance(last.interaction_type):
                 lead = self._background_lead(session, last, min(at + timedelta(minutes=2), self.now))
             if lead is not None:
@@ -280,19 +282,37 @@ class _Builder:
         return appointment.lead
 
     def _work(self, lead: Lead, admin) -> None:
-        """Front desk has worked the older leads along the pipeline."""
+        """Front desk has worked the older leads along the pipeline, a day or two a step."""
         rnd = self.random
-        age_days = (self.now - lead.created_at).days
-        if age_days < 2:
+        if (self.now - lead.created_at).days < 2:
             return
-        status = rnd.choices(
+        target = rnd.choices(
             [LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.BOOKED, LeadStatus.WON, LeadStatus.LOST],
             [25, 20, 20, 20, 15],
         )[0]
-        value = rnd.choice(TREATMENT_VALUES) if status in (LeadStatus.BOOKED, LeadStatus.WON) else None
-        lead_update_status(lead=lead, status=status, value=value)
+        stages = [LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.BOOKED, LeadStatus.WON]
+        path = stages[: stages.index(target) + 1] if target != LeadStatus.LOST else (
+            stages[: rnd.randint(1, 3)] + [LeadStatus.LOST]
+        )
+        at = lead.created_at
+        for status in path:
+            at = min(at + timedelta(hours=rnd.uniform(4, 48)), self.now)
+            value = rnd.choice(TREATMENT_VALUES) if status in (LeadStatus.BOOKED, LeadStatus.WON) else None
+            lead_update_status(lead=lead, status=status, value=value, by=admin, at=at)
         if rnd.random() < 0.6:
             lead_assign_owner(lead=lead, owner=admin)
+
+    def campaign_costs(self) -> None:
+        """Weekly ad spend on the paid campaigns, as staff would enter it."""
+        weekly = {("google", "botox-spring"): 120, ("google", "lip-filler-summer"): 80,
+                  ("facebook", "summer-glow"): 90, ("newsletter", "november-news"): 15}
+        for week in range(HISTORY_DAYS // 7 + 1):
+            day = timezone.localdate(self.now) - timedelta(days=7 * week)
+            for (source, campaign), amount in weekly.items():
+                CampaignCost.objects.create(
+                    utm_source=source, utm_campaign=campaign, spent_on=day, amount=Decimal(amount),
+                    note=DEMO_COST_NOTE,
+                )
 
 
 @transaction.atomic
@@ -303,6 +323,7 @@ def demo_seed(*, seed: int = 2026, now: datetime | None = None) -> DemoSummary:
     builder = _Builder(now or timezone.now(), seed)
     builder.report_demo()
     builder.background(admin)
+    builder.campaign_costs()
     return DemoSummary(
         sessions=builder.next_session,
         interactions=builder.interactions,

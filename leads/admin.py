@@ -8,7 +8,7 @@ from django.utils.html import format_html, format_html_join
 
 from interactions.admin import InteractionInline, ReadOnlyAdminMixin
 from leads.contact import normalise_email, normalise_phone
-from leads.models import Appointment, Consent, Lead
+from leads.models import Appointment, CampaignCost, Consent, Lead, LeadStatusChange
 
 
 class ScoreBandFilter(admin.SimpleListFilter):
@@ -46,6 +46,15 @@ class LeadAdminForm(forms.ModelForm):
 class ConsentInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Consent
     fields = ["created_at", "purpose", "granted", "text_version", "method", "text"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+class StatusChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = LeadStatusChange
+    verbose_name_plural = "status history"
+    fields = ["changed_at", "from_status", "to_status", "changed_by"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -96,7 +105,7 @@ class LeadAdmin(admin.ModelAdmin):
         ),
         ("Record", {"fields": ["created_at", "updated_at", "high_intent_notified_at"]}),
     ]
-    inlines = [AppointmentInline, LeadInteractionInline, ConsentInline]
+    inlines = [AppointmentInline, LeadInteractionInline, StatusChangeInline, ConsentInline]
 
     def get_search_results(self, request, queryset, search_term):
         """Front desk types numbers as patients say them: '07911 123456' finds +447911123456."""
@@ -148,3 +157,11 @@ class AppointmentAdmin(admin.ModelAdmin):
     search_fields = ["lead__first_name", "lead__last_name", "lead__email", "treatment"]
     date_hierarchy = "preferred_date"
     readonly_fields = ["lead", "interaction", "treatment", "treatment_slug", "created_at"]
+
+
+@admin.register(CampaignCost)
+class CampaignCostAdmin(admin.ModelAdmin):
+    list_display = ["spent_on", "utm_source", "utm_campaign", "amount", "note"]
+    list_filter = ["utm_source", "spent_on"]
+    search_fields = ["utm_source", "utm_campaign", "note"]
+    date_hierarchy = "spent_on"

@@ -178,3 +178,41 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.treatment} on {self.preferred_date:%d %b %Y} ({self.get_time_window_display()})"
+
+
+class LeadStatusChange(models.Model):
+    """Every move of a lead along the pipeline: the funnel counts leads that ever
+    reached a stage, even if they were lost later."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=20, choices=LeadStatus.choices)
+    to_status = models.CharField(max_length=20, choices=LeadStatus.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["changed_at"]
+        indexes = [models.Index(fields=["to_status", "lead"], name="status_change_to_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
+class CampaignCost(models.Model):
+    """What the clinic spent on a campaign, entered by staff, for cost per lead and ROI."""
+
+    utm_source = models.CharField(max_length=100, help_text="As in the campaign's links, e.g. google.")
+    utm_campaign = models.CharField(max_length=150, blank=True, help_text="Empty for spend on the source as a whole.")
+    spent_on = models.DateField(help_text="The day (or first day of the month) the money was spent.")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-spent_on"]
+        indexes = [models.Index(fields=["spent_on"], name="campaign_cost_spent_idx")]
+        constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="campaign_cost_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.utm_source}/{self.utm_campaign or '*'} {self.amount} on {self.spent_on}"

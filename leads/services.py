@@ -27,6 +27,7 @@ from leads.models import (
     Lead,
     LeadSource,
     LeadStatus,
+    LeadStatusChange,
     TimeWindow,
 )
 from leads.tasks import notify_staff_of_high_intent_lead
@@ -221,20 +222,28 @@ def lead_apply_score(*, lead: Lead, result: engine.ScoreResult) -> None:
     lead.save(update_fields=fields)
 
 
-def lead_update_status(*, lead: Lead, status: str, value: Decimal | None = None) -> Lead:
-    """Move a lead along the pipeline; `value` records what the treatment is worth."""
+def lead_update_status(
+    *, lead: Lead, status: str, value: Decimal | None = None, by=None, at: datetime | None = None
+) -> Lead:
+    """Move a lead along the pipeline, keeping the history; `value` records what the
+    treatment is worth."""
     if status not in LeadStatus.values:
         raise ValidationError({"status": f"Unknown status {status!r}."})
     if value is not None and value < 0:
         raise ValidationError({"value": "A treatment value cannot be negative."})
-    lead.status = status
-    fields = ["status", "updated_at"]
-    if value is not None:
-        lead.value = value
-        fields.append("value")
-    lead.save(update_fields=fields)
+    with transaction.atomic():
+        fields = ["updated_at"]
+        if status != lead.status:
+            LeadStatusChange.objects.create(
+                lead=lead, from_status=lead.status, to_status=status, changed_by=by, changed_at=at or timezone.now()
+            )
+            lead.status = status
+            fields.append("status")
+        if value is not None:
+            lead.value = value
+            fields.append("value")
+        lead.save(update_fields=fields)
     return lead
-
 
 
 def lead_assign_owner(*, lead: Lead, owner) -> Lead:

@@ -1,0 +1,287 @@
+"""Analytics reads: the figures the dashboard, its CSV and the API all show, so
+they agree everywhere. Each selector aggregates in the database with a fixed
+number of queries, whatever the data size.
+
+A period is [start, end), from local midnight to local midnight (`period_for_days`):
+sessions, interactions and leads count in it by their creation time, campaign spend
+by its day.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, ExpressionWrapper, F, IntegerField, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from interactions.models import EngagementLevel, InteractionType, UserInteraction, UserSession
+from leads.models import CampaignCost, Lead, LeadStatus
+
+# Pipeline order: a lead at a later stage has passed the earlier ones.
+PIPELINE = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.BOOKED, LeadStatus.WON]
+TOOLS = [
+    InteractionType.AI_RECOMMENDATION,
+    InteractionType.FACE_ANALYSIS,
+    InteractionType.COST_CALCULATOR,
+    InteractionType.APPOINTMENT_BOOKING,
+]
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime
+
+    @property
+    def days(self) -> int:
+        return max(1, round((self.end - self.start).total_seconds() / 86400))
+
+    def previous(self) -> "Period":
+        return Period(start=self.start - (self.end - self.start), end=self.start)
+
+
+def period_for_days(first: date, last: date) -> Period:
+    """The period covering the days first..last inclusive, in the clinic's time zone."""
+    def midnight(day: date) -> datetime:
+        return timezone.make_aware(datetime.combine(day, time.min))
+
+    return Period(start=midnight(first), end=midnight(last + timedelta(days=1)))
+
+
+def _rate(part: int | Decimal, whole: int | Decimal) -> float | None:
+    return round(float(part) / float(whole) * 100, 1) if whole else None
+
+
+def _reached(stage: str) -> Q:
+    """Leads that are at this stage or beyond, or ever were."""
+    later = PIPELINE[PIPELINE.index(stage):]
+    return Q(status__in=later) | Q(status_changes__to_status__in=later)
+
+
+@dataclass(frozen=True)
+class ToolRow:
+    interaction_type: str
+    label: str
+    interactions: int
+    converted: int
+
+    @property
+    def conversion_percent(self) -> float | None:
+        return _rate(self.converted, self.interactions)
+
+
+@dataclass(frozen=True)
+class Overview:
+    sessions: int
+    interactions: int
+    leads: int
+    high_intent_leads: int
+    by_tool: list[ToolRow]
+    other_interactions: list[tuple[str, int]]
+
+    @property
+    def session_to_lead_percent(self) -> float | None:
+        return _rate(self.leads, self.sessions)
+
+    @property
+    def interaction_to_lead_percent(self) -> float | None:
+        converted = sum(row.converted for row in self.by_tool)
+        return _rate(converted, sum(row.interactions for row in self.by_tool))
+
+
+def overview(*, period: Period) -> Overview:
+    sessions = UserSession.objects.filter(created_at__gte=period.start, created_at__lt=period.end).count()
+    leads = Lead.objects.filter(created_at__gte=period.start, created_at__lt=period.end).aggregate(
+        total=Count("pk"), high=Count("pk", filter=Q(engagement_level=EngagementLevel.HIGH))
+    )
+    counts = {
+        row["interaction_type"]: row
+        for row in UserInteraction.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
+        .values("interaction_type")
+        .annotate(total=Count("pk"), converted=Count("pk", filter=Q(converted=True)))
+    }
+    labels = dict(InteractionType.choices)
+    by_tool = [
+        ToolRow(kind, labels[kind], counts.get(kind, {}).get("total", 0), counts.get(kind, {}).get("converted", 0))
+        for kind in TOOLS
+    ]
+    others = [(labels[kind], row["total"]) for kind, row in counts.items() if kind not in TOOLS]
+    return Overview(
+        sessions=sessions,
+        interactions=sum(row["total"] for row in counts.values()),
+        leads=leads["total"],
+        high_intent_leads=leads["high"],
+        by_tool=by_tool,
+        other_interactions=sorted(others, key=lambda item: -item[1]),
+    )
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    label: str
+    count: int
+    percent_of_first: float | None
+    percent_of_previous: float | None
+
+
+def funnel(*, period: Period) -> list[FunnelStep]:
+    """Visitors who arrived in the period, and how far they got."""
+    sessions = UserSession.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
+    visitors = sessions.aggregate(
+        total=Count("pk"),
+        engaged=Count("pk", filter=Q(pk__in=UserInteraction.objects.exclude(
+            interaction_type=InteractionType.PAGE_ENGAGEMENT).values("session_id"))),
+        prompted=Count("pk", filter=Q(contact_prompt_shown_count__gt=0) | Q(lead__isnull=False)),
+    )
+    leads = Lead.objects.filter(pk__in=sessions.filter(lead__isnull=False).values("lead_id"))
+    stages = leads.aggregate(
+        leads=Count("pk", distinct=True),
+        contacted=Count("pk", filter=_reached(LeadStatus.CONTACTED), distinct=True),
+        booked=Count("pk", filter=_reached(LeadStatus.BOOKED), distinct=True),
+        won=Count("pk", filter=_reached(LeadStatus.WON), distinct=True),
+    )
+    counts = [
+        ("Visitors", visitors["total"]),
+        ("Used a tool or searched", visitors["engaged"]),
+        ("Offered the contact form", visitors["prompted"]),
+        ("Became leads", stages["leads"]),
+        ("Contacted", stages["contacted"]),
+        ("Booked", stages["booked"]),
+        ("Won", stages["won"]),
+    ]
+    first = counts[0][1]
+    steps, previous = [], None
+    for label, count in counts:
+        steps.append(FunnelStep(label, count, _rate(count, first), _rate(count, previous) if previous is not None else None))
+        previous = count
+    return steps
+
+
+@dataclass(frozen=True)
+class ScoreDistribution:
+    bands: list[tuple[str, int]]   # "0-9" ... "90-100"
+    levels: list[tuple[str, int]]  # Low, Medium, High
+    average: float | None
+
+
+def score_distribution(*, period: Period) -> ScoreDistribution:
+    leads = Lead.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
+    by_band = dict(
+        # integer / integer divides without a remainder in SQLite and PostgreSQL alike
+        leads.annotate(band=ExpressionWrapper(F("lead_score") / 10, output_field=IntegerField()))
+        .values("band").annotate(n=Count("pk")).values_list("band", "n")
+    )
+    by_band[9] = by_band.get(9, 0) + by_band.pop(10, 0)  # 100 belongs to the top band
+    bands = [(f"{b * 10}-{b * 10 + 9 if b < 9 else 100}", by_band.get(b, 0)) for b in range(10)]
+    by_level = dict(leads.values("engagement_level").annotate(n=Count("pk")).values_list("engagement_level", "n"))
+    average = leads.aggregate(total=Sum("lead_score"), n=Count("pk"))
+    return ScoreDistribution(
+        bands=bands,
+        levels=[(label, by_level.get(value, 0)) for value, label in EngagementLevel.choices],
+        average=round(average["total"] / average["n"], 1) if average["n"] else None,
+    )
+
+
+@dataclass(frozen=True)
+class AttributionRow:
+    utm_source: str
+    utm_medium: str
+    utm_campaign: str
+    sessions: int
+    leads: int
+    booked: int
+    won: int
+    won_value: Decimal
+    spend: Decimal | None
+
+    @property
+    def conversion_percent(self) -> float | None:
+        return _rate(self.leads, self.sessions)
+
+    @property
+    def cost_per_lead(self) -> Decimal | None:
+        if self.spend is None or not self.leads:
+            return None
+        return (self.spend / self.leads).quantize(Decimal("0.01"))
+
+    @property
+    def return_on_spend(self) -> Decimal | None:
+        """Won value less spend."""
+        return None if self.spend is None else self.won_value - self.spend
+
+    @property
+    def roi_percent(self) -> float | None:
+        if not self.spend:
+            return None
+        return _rate(self.won_value - self.spend, self.spend)
+
+
+def attribution(*, period: Period) -> list[AttributionRow]:
+    """Sessions and leads by first-touch source, medium and campaign, with the
+    campaign spend entered by staff. Direct traffic has empty UTM fields."""
+    keys = ("utm_source", "utm_medium", "utm_campaign")
+    sessions = {
+        tuple(row[k] for k in keys): row["n"]
+        for row in UserSession.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
+        .values(*keys).annotate(n=Count("pk"))
+    }
+    leads = {
+        tuple(row[k] for k in keys): row
+        for row in Lead.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
+        .values(*keys)
+        .annotate(
+            n=Count("pk", distinct=True),
+            booked=Count("pk", filter=_reached(LeadStatus.BOOKED), distinct=True),
+            won=Count("pk", filter=Q(status=LeadStatus.WON), distinct=True),
+        )
+    }
+    won_values = {
+        tuple(row[k] for k in keys): row["value"] or Decimal("0")
+        for row in Lead.objects.filter(created_at__gte=period.start, created_at__lt=period.end, status=LeadStatus.WON)
+        .values(*keys).annotate(value=Sum("value"))
+    }
+    spend = {
+        (row["utm_source"], row["utm_campaign"]): row["amount"]
+        for row in CampaignCost.objects.filter(
+            spent_on__gte=timezone.localdate(period.start), spent_on__lt=timezone.localdate(period.end)
+        )
+        .values("utm_source", "utm_campaign").annotate(amount=Sum("amount"))
+    }
+    rows = []
+    for key in sorted(set(sessions) | set(leads), key=lambda k: tuple(part or "~" for part in k)):
+        lead_row = leads.get(key, {})
+        rows.append(AttributionRow(
+            utm_source=key[0], utm_medium=key[1], utm_campaign=key[2],
+            sessions=sessions.get(key, 0),
+            leads=lead_row.get("n", 0), booked=lead_row.get("booked", 0), won=lead_row.get("won", 0),
+            won_value=won_values.get(key, Decimal("0")),
+            spend=spend.get((key[0], key[2])),
+        ))
+    return rows
+
+
+@dataclass(frozen=True)
+class DayRow:
+    day: date
+    total: int
+    by_type: dict[str, int]
+
+
+def interactions_per_day(*, period: Period) -> list[DayRow]:
+    rows = (
+        UserInteraction.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "interaction_type")
+        .annotate(n=Count("pk"))
+    )
+    days: dict[date, dict[str, int]] = {}
+    for row in rows:
+        days.setdefault(row["day"], {})[row["interaction_type"]] = row["n"]
+    first = timezone.localdate(period.start)
+    result = []
+    for offset in range(period.days):
+        day = first + timedelta(days=offset)
+        counts = days.get(day, {})
+        result.append(DayRow(day=day, total=sum(counts.values()), by_type=counts))
+    return result
