@@ -1,14 +1,18 @@
 """Admin for leads and their consents."""
 
 from django import forms
-from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from interactions.admin import InteractionInline, ReadOnlyAdminMixin
+from interactions.admin import CONTACT_PERMISSION, InteractionInline, ReadOnlyAdminMixin
 from leads.contact import normalise_email, normalise_phone
-from leads.models import Appointment, CampaignCost, Consent, Lead, LeadStatusChange
+from leads.models import Appointment, CampaignCost, Consent, Lead, LeadNote, LeadStatus, LeadStatusChange
+from leads.services import lead_assign_owner, lead_update_status
+from leads.exports import leads_csv
 
 
 class ScoreBandFilter(admin.SimpleListFilter):
@@ -60,6 +64,21 @@ class StatusChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
     can_delete = False
 
 
+class NoteInline(admin.TabularInline):
+    """Notes are added, not rewritten: a record of who said what, when."""
+
+    model = LeadNote
+    fields = ["created_at", "author", "text"]
+    readonly_fields = ["created_at", "author"]
+    extra = 1
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class AppointmentInline(admin.TabularInline):
     model = Appointment
     fields = ["treatment", "preferred_date", "time_window", "status", "notes"]
@@ -74,24 +93,46 @@ class LeadInteractionInline(InteractionInline):
     verbose_name_plural = "journey (interactions, oldest first)"
 
 
+CONTACT_FIELDS = ["first_name", "last_name", "email", "phone", "message"]
+
+
+def _status_action(status: str, label: str):
+    @admin.action(description=f"Move selected leads to “{label}”", permissions=["change"])
+    def action(modeladmin, request, queryset):
+        moved = 0
+        for lead in queryset:
+            if lead.status != status:
+                lead_update_status(lead=lead, status=status, by=request.user)
+                moved += 1
+        modeladmin.message_user(request, f"{moved} lead(s) moved to {label}.", messages.SUCCESS)
+
+    action.__name__ = f"mark_{status}"
+    return action
+
+
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):
     form = LeadAdminForm
     list_display = [
-        "__str__", "lead_score", "engagement_level", "status", "source", "utm_source", "owner", "created_at",
+        "__str__", "lead_score", "engagement_level", "status", "source", "utm_source", "owner", "age",
     ]
-    list_filter = ["engagement_level", "status", "source", ScoreBandFilter, "utm_source", "created_at"]
+    list_filter = ["engagement_level", "status", "source", ScoreBandFilter, "utm_source", "owner", "created_at"]
     list_select_related = ["owner"]
     search_fields = ["first_name", "last_name", "email", "phone"]
     date_hierarchy = "created_at"
     autocomplete_fields = ["owner"]
+    actions = [
+        "assign_to_me",
+        *(_status_action(status, label) for status, label in LeadStatus.choices),
+        "export_csv",
+    ]
     readonly_fields = [
         "lead_score", "engagement_level", "score_explanation", "source", "interaction",
         "landing_page", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
         "created_at", "updated_at", "high_intent_notified_at",
     ]
     fieldsets = [
-        (None, {"fields": ["first_name", "last_name", "email", "phone", "message"]}),
+        ("Patient", {"fields": CONTACT_FIELDS}),
         ("Pipeline", {"fields": ["status", "owner", "value"]}),
         ("Score", {"fields": ["lead_score", "engagement_level", "score_explanation"]}),
         (
@@ -105,11 +146,95 @@ class LeadAdmin(admin.ModelAdmin):
         ),
         ("Record", {"fields": ["created_at", "updated_at", "high_intent_notified_at"]}),
     ]
-    inlines = [AppointmentInline, LeadInteractionInline, StatusChangeInline, ConsentInline]
+    inlines = [NoteInline, AppointmentInline, LeadInteractionInline, StatusChangeInline, ConsentInline]
+
+    @staticmethod
+    def _sees_contacts(request) -> bool:
+        return request.user.has_perm(CONTACT_PERMISSION)
+
+    def get_list_display(self, request):
+        columns = super().get_list_display(request)
+        return columns if self._sees_contacts(request) else ["reference", *columns[1:]]
+
+    def get_search_fields(self, request):
+        # Searching by name or phone would reveal who is a patient.
+        return super().get_search_fields(request) if self._sees_contacts(request) else []
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        return fieldsets if self._sees_contacts(request) else [fs for fs in fieldsets if fs[0] != "Patient"]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and not self._sees_contacts(request):
+            context.update(subtitle=f"Lead #{obj.pk}", lead_label=f"Lead #{obj.pk}")
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not self._sees_contacts(request):
+            label = f"Lead #{object_id}"
+            extra_context = {**(extra_context or {}), "title": f"Change history: {label}", "subtitle": None,
+                             "lead_label": label}
+        return super().history_view(request, object_id, extra_context)
+
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location)
+        if not (self._sees_contacts(request) and request.user.has_perm("leads.export_lead")):
+            actions.pop("export_csv", None)
+        return actions
+
+    def save_model(self, request, obj, form, change):
+        """Status and owner go through the services, so history is kept whether staff
+        edit the lead's page or the list."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        status, owner = obj.status, obj.owner
+        stored = Lead.objects.get(pk=obj.pk)
+        obj.status, obj.owner = stored.status, stored.owner
+        other = [name for name in form.changed_data if name not in ("status", "owner")]
+        if other:
+            obj.save(update_fields=[*other, "updated_at"])
+        try:
+            if "status" in form.changed_data:
+                lead_update_status(lead=obj, status=status, by=request.user)
+            if "owner" in form.changed_data:
+                lead_assign_owner(lead=obj, owner=owner)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is LeadNote:
+            for note in formset.save(commit=False):
+                note.author = note.author or request.user
+                note.save()
+            return
+        super().save_formset(request, form, formset, change)
+
+    @admin.display(description="lead")
+    def reference(self, lead: Lead) -> str:
+        return f"Lead #{lead.pk}"
+
+    @admin.display(description="age", ordering="-created_at")
+    def age(self, lead: Lead) -> str:
+        days = (timezone.now() - lead.created_at).days
+        return "today" if days == 0 else f"{days} day{'s' if days != 1 else ''}"
+
+    @admin.action(description="Assign selected leads to me", permissions=["change"])
+    def assign_to_me(self, request, queryset):
+        for lead in queryset:
+            lead_assign_owner(lead=lead, owner=request.user)
+        self.message_user(request, f"{queryset.count()} lead(s) assigned to you.", messages.SUCCESS)
+
+    @admin.action(description="Export selected leads as CSV")
+    def export_csv(self, request, queryset):
+        if not (self._sees_contacts(request) and request.user.has_perm("leads.export_lead")):
+            raise PermissionDenied
+        return leads_csv(queryset)
 
     def get_search_results(self, request, queryset, search_term):
         """Front desk types numbers as patients say them: '07911 123456' finds +447911123456."""
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if not self._sees_contacts(request):
+            return results, may_have_duplicates
         try:
             phone = normalise_phone(search_term)
         except ValidationError:

@@ -79,6 +79,10 @@ class Lead(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            ("view_contact_details", "Can see patients' names, contact details and messages"),
+            ("export_lead", "Can export leads as CSV"),
+        ]
         indexes = [
             models.Index(fields=["created_at"], name="lead_created_idx"),
             models.Index(fields=["status", "created_at"], name="lead_status_created_idx"),
@@ -216,3 +220,18 @@ class CampaignCost(models.Model):
 
     def __str__(self) -> str:
         return f"{self.utm_source}/{self.utm_campaign or '*'} {self.amount} on {self.spent_on}"
+
+
+class LeadNote(models.Model):
+    """What staff learned talking to the patient."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Note on lead {self.lead_id} ({self.created_at:%d %b %Y})"

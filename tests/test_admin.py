@@ -53,6 +53,8 @@ def test_staff_editing_a_lead_get_the_same_phone_normalisation(staff_client):
             "interactions-TOTAL_FORMS": "0", "interactions-INITIAL_FORMS": "0",
             "consents-TOTAL_FORMS": "0", "consents-INITIAL_FORMS": "0",
             "appointments-TOTAL_FORMS": "0", "appointments-INITIAL_FORMS": "0",
+            "notes-TOTAL_FORMS": "0", "notes-INITIAL_FORMS": "0",
+            "status_changes-TOTAL_FORMS": "0", "status_changes-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302, response.context["adminform"].form.errors

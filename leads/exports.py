@@ -1,0 +1,34 @@
+"""Leads as CSV for staff who may see contact details (checked by the caller)."""
+
+import csv
+import re
+
+from django.http import HttpResponse
+from django.utils import timezone
+
+COLUMNS = [
+    ("id", "pk"), ("created", "created_at"), ("first name", "first_name"), ("last name", "last_name"),
+    ("email", "email"), ("phone", "phone"), ("score", "lead_score"), ("engagement", "engagement_level"),
+    ("status", "status"), ("source", "source"), ("utm source", "utm_source"), ("utm medium", "utm_medium"),
+    ("utm campaign", "utm_campaign"), ("owner", "owner__username"), ("value", "value"),
+]
+
+
+def leads_csv(queryset) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="leads-{timezone.localdate()}.csv"'
+    writer = csv.writer(response)
+    writer.writerow([title for title, _ in COLUMNS])
+    for row in queryset.order_by("pk").values_list(*(field for _, field in COLUMNS)):
+        writer.writerow([_safe(value) for value in row])
+    return response
+
+
+def _safe(value):
+    # A cell starting with = + - @ is run as a formula by spreadsheet programs
+    # (CSV injection): a patient's name must stay text. Phone numbers (+447...)
+    # and negative numbers are not formulas and stay as they are.
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@") and not re.fullmatch(r"[+-]?\d+(\.\d+)?", text):
+        return "'" + text
+    return text

@@ -1,0 +1,66 @@
+"""Front desk works leads in the admin: statuses with history, owners, notes, CSV."""
+
+import csv
+import io
+
+import pytest
+
+from leads.models import Lead, LeadNote, LeadStatusChange
+
+
+@pytest.fixture
+def staff(client, demo):
+    client.login(username="admin", password="admin")
+    return client
+
+
+def act(client, action, leads):
+    return client.post("/admin/leads/lead/", {"action": action, "_selected_action": [lead.pk for lead in leads]})
+
+
+def test_a_bulk_status_change_is_kept_in_the_history(staff):
+    lead = Lead.objects.get(email="anita.reddy@example.com")
+    assert act(staff, "mark_contacted", [lead]).status_code == 302
+    lead.refresh_from_db()
+    assert lead.status == "contacted"
+    change = LeadStatusChange.objects.filter(lead=lead).last()
+    assert (change.from_status, change.to_status, change.changed_by.username) == ("new", "contacted", "admin")
+
+
+def test_assign_to_me(staff):
+    lead = Lead.objects.get(email="anita.reddy@example.com")
+    act(staff, "assign_to_me", [lead])
+    lead.refresh_from_db()
+    assert lead.owner.username == "admin"
+
+
+def test_changing_the_status_on_the_lead_page_also_keeps_history_and_adds_a_note(staff):
+    lead = Lead.objects.get(email="priya.sharma@example.com")
+    form = {
+        "first_name": "Priya", "last_name": "Sharma", "email": lead.email, "phone": lead.phone, "message": "",
+        "status": "qualified", "owner": "", "value": "",
+        "notes-TOTAL_FORMS": "1", "notes-INITIAL_FORMS": "0", "notes-0-text": "Called: wants a peel in March.",
+    }
+    for prefix in ("appointments", "interactions", "status_changes", "consents"):
+        form.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    response = staff.post(f"/admin/leads/lead/{lead.pk}/change/", form)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert LeadStatusChange.objects.filter(lead=lead, to_status="qualified").exists()
+    note = LeadNote.objects.get(lead=lead)
+    assert (note.text, note.author.username) == ("Called: wants a peel in March.", "admin")
+
+
+def test_the_lead_list_shows_age_and_owner(staff):
+    page = staff.get("/admin/leads/lead/").content.decode()
+    assert "column-age" in page and "column-owner" in page
+
+
+def test_export_gives_the_selected_leads_as_csv_safe_for_spreadsheets(staff):
+    lead = Lead.objects.get(email="sarah.chen@example.com")
+    Lead.objects.filter(pk=lead.pk).update(last_name="=HYPERLINK(\"http://evil\")")
+    response = act(staff, "export_csv", [lead])
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:6] == ["id", "created", "first name", "last name", "email", "phone"]
+    assert rows[1][4:6] == ["sarah.chen@example.com", "+447911100201"]
+    assert rows[1][3].startswith("'=")
+    assert len(rows) == 2
