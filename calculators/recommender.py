@@ -150,9 +150,50 @@ _AMOUNT = re.compile(
 )
 
 
+_SMALL_NUMBERS = {
+    word: value for value, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen".split()
+    )
+} | {word: (index + 2) * 10 for index, word in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
+_SCALES = {"hundred": 100, "thousand": 1000}
+_NUMBER_WORDS = re.compile(
+    r"\b(?:(?:a|an|and|" + "|".join([*_SMALL_NUMBERS, *_SCALES]) + r")\s+)*"
+    r"(?:" + "|".join([*_SMALL_NUMBERS, *_SCALES]) + r")\b"
+)
+
+
+def _spoken_number(words: str) -> int | None:
+    """'two thousand five hundred' -> 2500, 'fifteen hundred' -> 1500, 'a thousand' -> 1000."""
+    total, current, seen = 0, 0, False
+    for word in words.split():
+        if word in _SMALL_NUMBERS:
+            current += _SMALL_NUMBERS[word]
+            seen = True
+        elif word == "hundred":
+            current = (current or 1) * 100
+            seen = True
+        elif word == "thousand":
+            total += (current or 1) * 1000
+            current, seen = 0, True
+    return total + current if seen else None
+
+
+def _digits_for_spoken_numbers(text: str) -> str:
+    """Voice notes arrive as words: 'five hundred pounds' becomes '500 pounds'."""
+    def replace(match: re.Match) -> str:
+        value = _spoken_number(match.group(0))
+        if value is None or value < 10:  # "one", "a": not an amount
+            return match.group(0)
+        return str(value)
+
+    return _NUMBER_WORDS.sub(replace, text)
+
+
 def _budget_amount(text: str) -> float | None:
     """The largest sum of money named: a figure with a currency sign or word, or
     one after words like 'budget' or 'spend'. Ages and '11 lines' do not count."""
+    text = _digits_for_spoken_numbers(text)
     amounts = []
     for match in _AMOUNT.finditer(text):
         window = text[max(0, match.start() - 25):match.start()]

@@ -133,6 +133,11 @@ def test_urgency_is_read_from_the_patients_words(catalog, text, urgency):
         ("money is no object", "high", None),
         ("something cheap", "low", None),
         ("I'm 45 and have 11 lines", None, None),
+        ("my budget is about five hundred pounds", "medium", 500),
+        ("i can spend up to two thousand five hundred pounds", "high", 2500),
+        ("fifteen hundred pounds", "high", 1500),
+        ("a thousand pounds", "medium", 1000),
+        ("one area of botox please", None, None),
         ("botox in 2 weeks", None, None),
     ],
 )
