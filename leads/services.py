@@ -159,9 +159,12 @@ def create_lead_from_form(
     Raises ValidationError with field messages; on any error nothing is written.
     `occurred_at` dates a submission from the past (history import, demo data).
     """
+    # Only a form completed from the visitor's own lead (no e-mail, no phone given)
+    # may rely on the consent that lead gave before.
+    known_visitor = bool(session.lead_id) and not (data.get("email") or data.get("phone"))
     data = _with_known_contact(session=session, data=data)
     contact = normalise_contact(data)
-    if data.get("consent_contact") is not True and not _has_contact_consent(session.lead_id):
+    if data.get("consent_contact") is not True and not (known_visitor and _has_contact_consent(session.lead_id)):
         raise ValidationError({"consent_contact": "Please agree to be contacted, or we cannot reply to you."})
 
     now = occurred_at or timezone.now()

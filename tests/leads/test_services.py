@@ -188,3 +188,20 @@ def test_rescoring_a_lead_applies_changed_rules(visitor, contact):
     lead_rescore(lead=lead)
     lead.refresh_from_db()
     assert lead.lead_score == 70
+
+
+def test_a_new_person_on_a_converted_visitors_device_must_give_their_own_consent(visitor, contact):
+    create_lead_from_form(session=visitor, data=contact)
+    visitor.refresh_from_db()
+    other = {"first_name": "Priya", "email": "priya@example.com", "consent_contact": False}
+    with pytest.raises(ValidationError) as error:
+        create_lead_from_form(session=visitor, data=other)
+    assert "consent_contact" in error.value.message_dict
+    assert Lead.objects.count() == 1
+
+
+def test_a_known_visitor_is_not_asked_for_consent_again(visitor, contact):
+    create_lead_from_form(session=visitor, data=contact)
+    visitor.refresh_from_db()
+    lead = create_lead_from_form(session=visitor, data={"message": "Also interested in a peel"})
+    assert "peel" in lead.message and Lead.objects.count() == 1
