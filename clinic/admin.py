@@ -5,9 +5,18 @@ from functools import partial
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.shortcuts import redirect
+from django.urls import path, reverse
 
 from clinic.dashboard import dashboard_view
+
+
+def interactions_redirect(request):
+    """The report's address for the interaction log: the log's admin list, with its
+    filters (and the query string given here)."""
+    url = reverse("admin:interactions_userinteraction_changelist")
+    query = request.GET.urlencode()
+    return redirect(f"{url}?{query}" if query else url)
 
 
 class ClinicAdminSite(admin.AdminSite):
@@ -18,6 +27,11 @@ class ClinicAdminSite(admin.AdminSite):
 
     def get_urls(self):
         extra = [
+            path(
+                "comprehensive/interactions/",
+                self.admin_view(interactions_redirect),
+                name="comprehensive_interactions",
+            ),
             path(
                 "comprehensive/dashboard/",
                 self.admin_view(partial(dashboard_view, admin_site=self)),

@@ -1,0 +1,42 @@
+"""The interaction log and the visitor journey in the back office."""
+
+import pytest
+
+from interactions.models import UserInteraction
+from leads.models import Lead
+
+
+@pytest.fixture
+def staff(client, demo):
+    client.login(username="admin", password="admin")
+    return client
+
+
+def test_the_reports_address_opens_the_log_with_its_filters(staff):
+    response = staff.get("/admin/comprehensive/interactions/", {"interaction_type": "face_analysis"})
+    assert response.status_code == 302
+    assert response.url == "/admin/interactions/userinteraction/?interaction_type=face_analysis"
+
+
+def test_the_summary_follows_the_lists_filters(staff):
+    page = staff.get("/admin/interactions/userinteraction/", {"interaction_type": "face_analysis", "converted__exact": "1"})
+    summary = page.context["summary"]
+    assert [row.label for row, _ in summary] == ["Face analysis"]
+    expected = UserInteraction.objects.filter(interaction_type="face_analysis", converted=True).count()
+    assert summary[0][0].interactions == expected == summary[0][0].converted
+
+
+def test_the_log_can_be_filtered_by_source_including_direct(staff):
+    page = staff.get("/admin/interactions/userinteraction/", {"source": "facebook"})
+    assert page.context["cl"].result_count == UserInteraction.objects.filter(session__utm_source="facebook").count()
+    page = staff.get("/admin/interactions/userinteraction/", {"source": "(direct)"})
+    assert page.context["cl"].result_count == UserInteraction.objects.filter(session__utm_source="").count()
+
+
+def test_a_visitors_journey_ends_in_the_lead_they_became(staff):
+    lead = Lead.objects.get(email="priya.sharma@example.com")
+    session = lead.sessions.get()
+    page = staff.get(f"/admin/interactions/usersession/{session.pk}/change/").content.decode()
+    assert page.index("Search") < page.index("Face analysis") < page.index("Became a lead")
+    assert f"Lead #{lead.pk}</a> (score 85)" in page
+    assert "Face analysis +80" in page
