@@ -29,6 +29,17 @@ BUDGET_RANGES = {
 }
 
 
+def categories_of(slugs) -> list[str]:
+    """Treatment categories of the given procedures: what the lead page sums up as
+    the patient's interest (injectables, skin, laser, body, surgical)."""
+    return sorted(set(Procedure.objects.filter(slug__in=list(slugs)).values_list("category", flat=True)))
+
+
+def _with_categories(data: dict) -> dict:
+    slugs = {*data.get("procedures", []), *(r["procedure"] for r in data.get("recommendations", []))}
+    return {**data, "categories": categories_of(slugs)}
+
+
 def _recommendations_data(analysis: QueryAnalysis) -> list[dict]:
     return [
         {"procedure": r.slug, "name": r.name, "reason": r.reason, "matched_concerns": list(r.matched_concerns)}
@@ -43,7 +54,8 @@ def recommendation_from_text(
     analysis = analyse_query(text, catalog_entries())
     data = {**analysis.as_data(), "input": input_kind, "recommendations": _recommendations_data(analysis)}
     return track_user_interaction(
-        session, InteractionType.AI_RECOMMENDATION, {**data, **(extra or {})}, page_url="/enhanced-ai/"
+        session, InteractionType.AI_RECOMMENDATION, _with_categories({**data, **(extra or {})}),
+        page_url="/enhanced-ai/",
     )
 
 
@@ -103,7 +115,9 @@ def recommendation_from_photo(*, session: UserSession, image: bytes) -> UserInte
         "recommendations": _recommendations_data(_analysis_from_concerns(analysis.concerns)),
         **_photo_consent(),
     }
-    return track_user_interaction(session, InteractionType.AI_RECOMMENDATION, data, page_url="/enhanced-ai/")
+    return track_user_interaction(
+        session, InteractionType.AI_RECOMMENDATION, _with_categories(data), page_url="/enhanced-ai/"
+    )
 
 
 def face_analysis_run(*, session: UserSession, image: bytes) -> UserInteraction:
@@ -113,7 +127,9 @@ def face_analysis_run(*, session: UserSession, image: bytes) -> UserInteraction:
         "recommendations": _recommendations_data(_analysis_from_concerns(analysis.concerns)),
         **_photo_consent(),
     }
-    return track_user_interaction(session, InteractionType.FACE_ANALYSIS, data, page_url="/enhanced-face/")
+    return track_user_interaction(
+        session, InteractionType.FACE_ANALYSIS, _with_categories(data), page_url="/enhanced-face/"
+    )
 
 
 def amount_label(unit: str, quantity: int) -> str:
@@ -174,7 +190,9 @@ def cost_estimate_run(
     _, level, _ = BUDGET_RANGES[budget_range]
     if level:
         data["budget_level"] = level
-    interaction = track_user_interaction(session, InteractionType.COST_CALCULATOR, data, page_url="/enhanced-cost/")
+    interaction = track_user_interaction(
+        session, InteractionType.COST_CALCULATOR, _with_categories(data), page_url="/enhanced-cost/"
+    )
     return interaction, quote
 
 
@@ -187,7 +205,8 @@ def catalog_search(*, session: UserSession, query: str) -> list[Procedure]:
     results = [by_slug[slug] for slug in slugs if slug in by_slug]
     track_user_interaction(
         session, InteractionType.SEARCH,
-        {"query": analysis.text, "concerns": list(analysis.concerns), "results": slugs},
+        {"query": analysis.text, "concerns": list(analysis.concerns), "results": slugs,
+         "categories": categories_of(slugs[:3])},
         page_url="/treatments/",
     )
     return results

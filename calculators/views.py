@@ -122,6 +122,7 @@ def book(request):
                 session=session,
                 treatment=procedure.name if procedure else "Consultation",
                 treatment_slug=procedure.slug if procedure else "",
+                treatment_category=procedure.category if procedure else "",
                 preferred_date=booking.cleaned_data["preferred_date"],
                 time_window=booking.cleaned_data["time_window"],
                 data=contact.cleaned_data,

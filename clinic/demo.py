@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from calculators.models import Procedure
+from calculators.services import categories_of
 from interactions.models import InteractionType, UserSession
 from interactions.services import session_start, session_touch
 from interactions.tracker import track_user_interaction
@@ -141,6 +142,8 @@ class _Builder:
     def track(self, session, kind, data, at, *, seconds=0, page=""):
         session_touch(session=session, now=at)
         self.interactions += 1
+        if data.get("procedures"):
+            data = {**data, "categories": categories_of(data["procedures"])}
         return track_user_interaction(
             session, kind, data, page_url=page, engagement_seconds=seconds, occurred_at=at
         )
@@ -275,7 +278,7 @@ class _Builder:
         self.interactions += 1
         self.leads += 1
         appointment = appointment_request(
-            session=session, treatment=procedure.name, treatment_slug=slug,
+            session=session, treatment=procedure.name, treatment_slug=slug, treatment_category=procedure.category,
             preferred_date=timezone.localdate(at) + timedelta(days=self.random.randint(1, 30)),
             time_window=self.random.choice(TimeWindow.values), data=self._contact(), occurred_at=at,
         )

@@ -5,14 +5,27 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from interactions.admin import CONTACT_PERMISSION, InteractionInline, ReadOnlyAdminMixin
 from leads.contact import normalise_email, normalise_phone
 from leads.models import Appointment, CampaignCost, Consent, Lead, LeadNote, LeadStatus, LeadStatusChange
-from leads.services import lead_assign_owner, lead_update_status
+from leads.services import MAX_MANUAL_ADJUSTMENT, lead_adjust_score, lead_assign_owner, lead_update_status
+from leads.views import add_service_errors
 from leads.exports import leads_csv
+from leads.selectors import lead_interest
+
+
+class ScoreAdjustmentForm(forms.Form):
+    points = forms.IntegerField(
+        min_value=-MAX_MANUAL_ADJUSTMENT, max_value=MAX_MANUAL_ADJUSTMENT,
+        help_text="Positive to raise the score, negative to lower it.",
+    )
+    reason = forms.CharField(max_length=200, help_text="e.g. Called, ready to book after payday; walked in.")
 
 
 class ScoreBandFilter(admin.SimpleListFilter):
@@ -127,14 +140,14 @@ class LeadAdmin(admin.ModelAdmin):
         "export_csv",
     ]
     readonly_fields = [
-        "lead_score", "engagement_level", "score_explanation", "source", "interaction",
+        "lead_score", "engagement_level", "score_explanation", "interest", "source", "interaction",
         "landing_page", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
         "created_at", "updated_at", "high_intent_notified_at",
     ]
     fieldsets = [
         ("Patient", {"fields": CONTACT_FIELDS}),
         ("Pipeline", {"fields": ["status", "owner", "value"]}),
-        ("Score", {"fields": ["lead_score", "engagement_level", "score_explanation"]}),
+        ("Score", {"fields": ["lead_score", "engagement_level", "score_explanation", "interest"]}),
         (
             "Source and attribution",
             {
@@ -209,6 +222,37 @@ class LeadAdmin(admin.ModelAdmin):
             return
         super().save_formset(request, form, formset, change)
 
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/adjust-score/",
+                self.admin_site.admin_view(self.adjust_score_view),
+                name="leads_lead_adjust_score",
+            ),
+            *super().get_urls(),
+        ]
+
+    def adjust_score_view(self, request, object_id):
+        lead = get_object_or_404(Lead, pk=object_id)
+        if not self.has_change_permission(request, lead):
+            raise PermissionDenied
+        form = ScoreAdjustmentForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                lead_adjust_score(lead=lead, by=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                lead.refresh_from_db()
+                self.message_user(request, f"Score adjusted: now {lead.lead_score} ({lead.engagement_level}).")
+                return redirect("admin:leads_lead_change", lead.pk)
+        label = str(lead) if self._sees_contacts(request) else f"Lead #{lead.pk}"
+        return TemplateResponse(request, "admin/leads/lead/adjust_score.html", {
+            **self.admin_site.each_context(request),
+            "opts": self.opts, "lead": lead, "lead_label": label, "form": form,
+            "title": f"Adjust the score of {label}",
+        }, status=400 if form.errors else 200)
+
     @admin.display(description="lead")
     def reference(self, lead: Lead) -> str:
         return f"Lead #{lead.pk}"
@@ -243,6 +287,21 @@ class LeadAdmin(admin.ModelAdmin):
             results |= queryset.filter(phone=phone)
         return results, may_have_duplicates
 
+    @admin.display(description="interest by treatment category")
+    def interest(self, lead: Lead) -> str:
+        rows = lead_interest(lead=lead)
+        if not rows:
+            return "No treatment looked at yet."
+        return format_html(
+            '<table class="interest"><tbody>{}</tbody></table>',
+            format_html_join(
+                "",
+                '<tr><td>{}</td><td style="width:160px"><div style="background:#b5835a;height:10px;width:{}%">'
+                "</div></td><td>{} %</td><td>{} interaction(s)</td></tr>",
+                ((row.category, row.percent, row.percent, row.interactions) for row in rows),
+            ),
+        )
+
     @admin.display(description="why this score")
     def score_explanation(self, lead: Lead) -> str:
         if not lead.score_reasons:
@@ -260,8 +319,8 @@ class LeadAdmin(admin.ModelAdmin):
         note = f" (capped at {lead.lead_score})" if total != lead.lead_score else ""
         return format_html(
             '<table class="score-reasons"><tbody>{}</tbody><tfoot><tr><th>Total</th><th></th>'
-            "<th>{}{}</th></tr></tfoot></table>",
-            rows, total, note,
+            '<th>{}{}</th></tr></tfoot></table><p><a href="{}">Adjust the score by hand</a></p>',
+            rows, total, note, reverse("admin:leads_lead_adjust_score", args=[lead.pk]),
         )
 
 

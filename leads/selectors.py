@@ -285,3 +285,25 @@ def interactions_per_day(*, period: Period) -> list[DayRow]:
         counts = days.get(day, {})
         result.append(DayRow(day=day, total=sum(counts.values()), by_type=counts))
     return result
+
+
+@dataclass(frozen=True)
+class CategoryInterest:
+    category: str
+    interactions: int
+    percent: int  # share of the lead's category-tagged interactions
+
+
+def lead_interest(*, lead: Lead) -> list[CategoryInterest]:
+    """Which treatment categories the patient looked at, most first: what front desk
+    should talk about. The tools tag each interaction's data with its categories."""
+    counts: dict[str, int] = {}
+    for data in UserInteraction.objects.filter(lead=lead).values_list("data", flat=True):
+        for category in (data or {}).get("categories", []) if isinstance(data, dict) else []:
+            counts[category] = counts.get(category, 0) + 1
+    total = sum(counts.values())
+    return [
+        CategoryInterest(category=category.replace("_", " ").capitalize(), interactions=n,
+                         percent=round(n / total * 100))
+        for category, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]

@@ -287,6 +287,7 @@ def appointment_request(
     preferred_date: date,
     time_window: str,
     data: Mapping[str, Any],
+    treatment_category: str = "",
     occurred_at: datetime | None = None,
 ) -> Appointment:
     """Book: track the booking, make (or update) the lead, store the request, all or
@@ -308,6 +309,7 @@ def appointment_request(
             "preferred_date": preferred_date.isoformat(),
             "time_window": time_window,
             "urgency": urgency,
+            "categories": [treatment_category] if treatment_category else [],
         },
         page_url="/book/",
         occurred_at=occurred_at,
@@ -322,4 +324,28 @@ def appointment_request(
         preferred_date=preferred_date,
         time_window=time_window,
         notes=(data.get("message") or "").strip()[:2000],
+    )
+
+
+MAX_MANUAL_ADJUSTMENT = 50
+
+
+def lead_adjust_score(*, lead: Lead, points: int, reason: str, by) -> UserInteraction:
+    """Staff know things the site cannot see (a phone call, a walk-in): their
+    adjustment is kept as an interaction of the lead's journey, with its reason."""
+    reason = (reason or "").strip()
+    errors = {}
+    if not reason:
+        errors["reason"] = "Say why, so colleagues understand the score later."
+    if isinstance(points, bool) or not isinstance(points, int) or points == 0 or abs(points) > MAX_MANUAL_ADJUSTMENT:
+        errors["points"] = f"Give a whole number between -{MAX_MANUAL_ADJUSTMENT} and {MAX_MANUAL_ADJUSTMENT}, not 0."
+    if errors:
+        raise ValidationError(errors)
+    session = lead.sessions.order_by("-last_seen_at").first()
+    if session is None:
+        raise ValidationError("This lead has no visitor session to record the adjustment on.")
+    return track_user_interaction(
+        session,
+        InteractionType.SCORE_ADJUSTMENT,
+        {"points": points, "reason": reason[:200], "by": getattr(by, "username", "")},
     )

@@ -18,6 +18,10 @@ How rules combine over a journey:
 - bonus rules that fire on every occurrence: their points for each interaction
   that matches ("+5 for each further interaction" matches position > 1).
 
+Staff adjustments (interactions of type `score_adjustment`, with `points` and a
+`reason` in their data) are not patient actions: rules never see them, and their
+points are added as they are.
+
 The total is clamped to 0-100 and mapped to an engagement level by thresholds.
 """
 
@@ -36,6 +40,8 @@ MAX_RULE_POINTS = 100
 
 BASE = "base"
 BONUS = "bonus"
+ADJUSTMENT = "score_adjustment"
+MAX_ADJUSTMENT = 100
 
 LOW = "low"
 MEDIUM = "medium"
@@ -113,11 +119,19 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
+class Adjustment:
+    points: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class Facts:
-    """What the engine knows: the journey's interactions and the session."""
+    """What the engine knows: the journey's interactions, the session, and any
+    adjustments staff made by hand."""
 
     interactions: tuple[Mapping[str, Any], ...]
     session: Mapping[str, Any] = field(default_factory=dict)
+    adjustments: tuple[Adjustment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -170,13 +184,27 @@ def journey_facts(
     journey: Iterable[tuple[str, Mapping[str, Any] | None]], session: Mapping[str, Any]
 ) -> Facts:
     """Facts for a journey given as (interaction_type, data) pairs, oldest first."""
+    steps, adjustments = [], []
+    for kind, data in journey:
+        if kind == ADJUSTMENT:
+            adjustments.append(_adjustment(data or {}))
+        else:
+            steps.append((kind, data))
     return Facts(
         interactions=tuple(
-            interaction_facts(kind, data, position=index)
-            for index, (kind, data) in enumerate(journey, start=1)
+            interaction_facts(kind, data, position=index) for index, (kind, data) in enumerate(steps, start=1)
         ),
         session=dict(session),
+        adjustments=tuple(adjustments),
     )
+
+
+def _adjustment(data: Mapping[str, Any]) -> Adjustment:
+    points = data.get("points")
+    if isinstance(points, bool) or not isinstance(points, int):
+        points = 0
+    points = max(-MAX_ADJUSTMENT, min(MAX_ADJUSTMENT, points))
+    return Adjustment(points=points, reason=str(data.get("reason") or "no reason given")[:200])
 
 
 def score(facts: Facts, rules: Sequence[Rule], thresholds: Thresholds = Thresholds()) -> ScoreResult:
@@ -203,6 +231,9 @@ def score(facts: Facts, rules: Sequence[Rule], thresholds: Thresholds = Threshol
                 reasons.append(Reason(rule.name, rule.points * count, count))
         elif any(_matches(rule.condition, view) for view in views):
             reasons.append(Reason(rule.name, rule.points))
+
+    for adjustment in facts.adjustments:
+        reasons.append(Reason(f"Adjusted by staff: {adjustment.reason}", adjustment.points))
 
     raw = sum(reason.points for reason in reasons)
     points = max(MIN_SCORE, min(MAX_SCORE, raw))

@@ -99,3 +99,8 @@ def test_nobody_changes_the_interaction_log(as_role):
         response = as_role(role).post(f"/admin/interactions/userinteraction/{interaction.pk}/change/", {"score": 1})
         assert response.status_code == 403
     assert UserSession.objects.exists()
+
+
+def test_only_staff_who_work_leads_may_adjust_a_score(as_role):
+    lead = lead_of("sarah.chen@example.com")
+    assert as_role(MARKETING).get(f"/admin/leads/lead/{lead.pk}/adjust-score/").status_code == 403

@@ -64,3 +64,56 @@ def test_export_gives_the_selected_leads_as_csv_safe_for_spreadsheets(staff):
     assert rows[1][4:6] == ["sarah.chen@example.com", "+447911100201"]
     assert rows[1][3].startswith("'=")
     assert len(rows) == 2
+
+
+def test_staff_adjust_a_score_by_hand_with_a_reason_kept_in_the_journey(staff):
+    lead = Lead.objects.get(email="anita.reddy@example.com")
+    url = f"/admin/leads/lead/{lead.pk}/adjust-score/"
+    assert staff.get(url).status_code == 200
+    response = staff.post(url, {"points": "-20", "reason": "Only wanted prices for a friend"})
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert lead.lead_score == 85 - 20
+    assert lead.score_reasons[-1] == {"rule": "Adjusted by staff: Only wanted prices for a friend", "points": -20,
+                                      "occurrences": 1}
+    adjustment = lead.interactions.get(interaction_type="score_adjustment")
+    assert adjustment.data["by"] == "admin"
+    page = staff.get(f"/admin/leads/lead/{lead.pk}/change/").content.decode()
+    assert "Adjusted by staff: Only wanted prices for a friend" in page
+
+
+def test_the_adjustment_survives_rescoring(staff):
+    from leads.services import lead_adjust_score, lead_rescore
+
+    lead = Lead.objects.get(email="anita.reddy@example.com")
+    lead_adjust_score(lead=lead, points=10, reason="walk-in", by=None)
+    assert lead_rescore(lead=lead).points == 95
+
+
+@pytest.mark.parametrize(("points", "reason"), [("0", "x"), ("80", "x"), ("5", ""), ("lots", "x")])
+def test_an_adjustment_needs_a_sensible_amount_and_a_reason(staff, points, reason):
+    lead = Lead.objects.get(email="anita.reddy@example.com")
+    response = staff.post(f"/admin/leads/lead/{lead.pk}/adjust-score/", {"points": points, "reason": reason})
+    assert response.status_code == 400
+    assert not lead.interactions.filter(interaction_type="score_adjustment").exists()
+
+
+def test_the_lead_page_shows_interest_by_treatment_category(client, db):
+    from django.contrib.auth import get_user_model
+
+    from calculators.services import cost_estimate_run, recommendation_from_text, CostChoice
+    from calculators.models import Procedure
+    from leads.services import create_lead_from_form
+    from tests.factories import UserSessionFactory
+
+    session = UserSessionFactory()
+    recommendation_from_text(session=session, text="botox for my frown lines")
+    cost_estimate_run(session=session, budget_range="not_sure", choices=[
+        CostChoice(Procedure.objects.get(slug="botox"), 1), CostChoice(Procedure.objects.get(slug="chemical-peel"), 1)])
+    lead = create_lead_from_form(session=session, data={"first_name": "Ann", "email": "ann@example.com",
+                                                        "consent_contact": True})
+    get_user_model().objects.create_superuser("boss", "boss@example.com", "pw-12345-x")
+    client.login(username="boss", password="pw-12345-x")
+    page = client.get(f"/admin/leads/lead/{lead.pk}/change/").content.decode()
+    assert page.index("Injectables") < page.index("Skin")  # botox twice, the peel once
+    assert "67 %" in page and "33 %" in page

@@ -204,3 +204,20 @@ def test_any_facts_and_valid_rules_give_a_score_between_0_and_100(steps, session
     assert 0 <= result.points <= 100
     assert result.level in {"low", "medium", "high"}
     assert result.raw_points == sum(reason.points for reason in result.reasons)
+
+
+def test_staff_adjustments_add_their_points_and_are_invisible_to_rules():
+    steps = [("ai_recommendation", {}), ("score_adjustment", {"points": 20, "reason": "walk-in"})]
+    result = engine.score(journey(*steps), RULES)
+    assert result.points == 60 + 20
+    assert [(r.rule, r.points) for r in result.reasons] == [("AI", 60), ("Adjusted by staff: walk-in", 20)]
+
+
+def test_a_negative_adjustment_lowers_the_score_but_not_below_zero():
+    steps = [("search", {}), ("score_adjustment", {"points": -30, "reason": "wrong number"})]
+    assert engine.score(journey(*steps), RULES).points == 0
+
+
+def test_malformed_adjustment_data_counts_for_nothing():
+    steps = [("ai_recommendation", {}), ("score_adjustment", {"points": "lots"})]
+    assert engine.score(journey(*steps), RULES).points == 60
