@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 
 from clinic.dashboard import dashboard_view
+from clinic.lead_scoring import lead_scoring_view
 
 
 def interactions_redirect(request):
@@ -31,6 +32,11 @@ class ClinicAdminSite(admin.AdminSite):
                 "comprehensive/interactions/",
                 self.admin_view(interactions_redirect),
                 name="comprehensive_interactions",
+            ),
+            path(
+                "comprehensive/lead-scoring/",
+                self.admin_view(partial(lead_scoring_view, admin_site=self)),
+                name="comprehensive_lead_scoring",
             ),
             path(
                 "comprehensive/dashboard/",

@@ -9,7 +9,8 @@ from tests.factories import UserSessionFactory
 @pytest.fixture(scope="module")
 def _demo_once(django_db_setup, django_db_blocker):
     """seed_demo once per test module (it takes a second or two); each test then
-    runs in its own transaction on top, rolled back after it."""
+    runs in its own transaction on top, rolled back after it. The data stays until
+    the module ends, so tests that count rows from scratch live in other modules."""
     from django.contrib.auth import get_user_model
 
     from clinic.demo import DEMO_ADMIN_USERNAME, demo_remove

@@ -139,3 +139,16 @@ def test_interactions_per_day_cover_every_day_of_the_period(data, period):
 def test_the_previous_period_is_the_same_length_just_before(period):
     previous = period.previous()
     assert previous.end == period.start and previous.days == 30
+
+
+def test_rule_performance_counts_booked_and_won_leads(visitor, contact):
+    track_user_interaction(visitor, "ai_recommendation", {"urgency": "immediate"})
+    lead = create_lead_from_form(session=visitor, data=contact)
+    lead_update_status(lead=lead, status=LeadStatus.BOOKED)
+    lead_update_status(lead=lead, status=LeadStatus.LOST)
+    rows, baseline = selectors.rule_performance(rule_names=["Immediate urgency", "High budget"])
+    performance = {row.rule: row for row in rows}
+    assert (performance["Immediate urgency"].leads, performance["Immediate urgency"].booked,
+            performance["Immediate urgency"].won) == (1, 1, 0)
+    assert performance["High budget"].leads == 0 and performance["High budget"].booked_percent is None
+    assert baseline.booked_percent == 100.0
