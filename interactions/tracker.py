@@ -37,10 +37,15 @@ def journey_session_facts(*, session: UserSession) -> dict[str, Any]:
         "utm_campaign": session.utm_campaign,
     }
     if session.lead_id:
-        totals = UserSession.objects.filter(lead_id=session.lead_id).aggregate(
-            engagement_seconds=Sum("engagement_seconds"), visit_count=Sum("visit_count")
+        # This session as it is in memory (the tracker may be adding to it), the
+        # lead's other sessions as stored.
+        others = (
+            UserSession.objects.filter(lead_id=session.lead_id)
+            .exclude(pk=session.pk)
+            .aggregate(engagement_seconds=Sum("engagement_seconds"), visit_count=Sum("visit_count"))
         )
-        facts.update({key: value for key, value in totals.items() if value is not None})
+        facts["engagement_seconds"] += others["engagement_seconds"] or 0
+        facts["visit_count"] += others["visit_count"] or 0
     return facts
 
 

@@ -132,7 +132,9 @@ def _has_contact_consent(lead_id: int | None) -> bool:
     ).exists()
 
 
-def _record_consents(*, lead: Lead, session: UserSession, data: Mapping[str, Any], now: datetime) -> None:
+def _record_consents(
+    *, lead: Lead, session: UserSession, data: Mapping[str, Any], now: datetime, method: str
+) -> None:
     purposes = [ConsentPurpose.CONTACT] if data.get("consent_contact") is True else []
     if data.get("consent_marketing") is True:
         purposes.append(ConsentPurpose.MARKETING)
@@ -140,7 +142,7 @@ def _record_consents(*, lead: Lead, session: UserSession, data: Mapping[str, Any
         version, text = consent_text(purpose)
         Consent.objects.create(
             lead=lead, session=session, purpose=purpose, text=text, text_version=version,
-            method=ConsentMethod.WEB_FORM, created_at=now,
+            method=method, created_at=now,
         )
 
 
@@ -150,6 +152,8 @@ def create_lead_from_form(
     interaction: UserInteraction | None = None,
     data: Mapping[str, Any],
     occurred_at: datetime | None = None,
+    notify: bool = True,
+    consent_method: str = ConsentMethod.WEB_FORM,
 ) -> Lead:
     """Turn a visitor into a lead (or update the lead they already are).
 
@@ -157,7 +161,8 @@ def create_lead_from_form(
     by e-mail or phone, links this session and all its interactions to the lead,
     records consent and scores the lead's whole journey, in one transaction.
     Raises ValidationError with field messages; on any error nothing is written.
-    `occurred_at` dates a submission from the past (history import, demo data).
+    `occurred_at` dates a submission from the past (history import, demo data);
+    such callers pass `notify=False`: staff are not e-mailed about old news.
     """
     # Only a form completed from the visitor's own lead (no e-mail, no phone given)
     # may rely on the consent that lead gave before.
@@ -193,12 +198,12 @@ def create_lead_from_form(
             session.lead = lead
             session.converted_at = now
             session.save(update_fields=["lead", "converted_at"])
-        _record_consents(lead=lead, session=session, data=data, now=now)
-        lead_rescore(lead=lead)
+        _record_consents(lead=lead, session=session, data=data, now=now, method=consent_method)
+        lead_rescore(lead=lead, notify=notify)
     return lead
 
 
-def lead_rescore(*, lead: Lead) -> engine.ScoreResult:
+def lead_rescore(*, lead: Lead, notify: bool = True) -> engine.ScoreResult:
     """Score the lead's whole journey with the current rules and store it."""
     session = lead.sessions.order_by("-last_seen_at").first()
     if session is None:
@@ -207,12 +212,13 @@ def lead_rescore(*, lead: Lead) -> engine.ScoreResult:
         interactions=journey_interactions(session=session),
         session_facts=journey_session_facts(session=session),
     )
-    lead_apply_score(lead=lead, result=result)
+    lead_apply_score(lead=lead, result=result, notify=notify)
     return result
 
 
-def lead_apply_score(*, lead: Lead, result: engine.ScoreResult) -> None:
-    """Store a new score; the first time a lead reaches high intent, tell staff."""
+def lead_apply_score(*, lead: Lead, result: engine.ScoreResult, notify: bool = True) -> None:
+    """Store a new score; the first time a lead reaches high intent, tell staff
+    (unless `notify` is off: the crossing is still recorded, so no e-mail follows later)."""
     lead.lead_score = result.points
     lead.engagement_level = result.level
     lead.score_reasons = result.reasons_as_data()
@@ -220,8 +226,9 @@ def lead_apply_score(*, lead: Lead, result: engine.ScoreResult) -> None:
     if result.level == EngagementLevel.HIGH and lead.high_intent_notified_at is None:
         lead.high_intent_notified_at = timezone.now()
         fields.append("high_intent_notified_at")
-        lead_id = lead.pk
-        transaction.on_commit(lambda: notify_staff_of_high_intent_lead.enqueue(lead_id))
+        if notify:
+            lead_id = lead.pk
+            transaction.on_commit(lambda: notify_staff_of_high_intent_lead.enqueue(lead_id))
     lead.save(update_fields=fields)
 
 
@@ -289,6 +296,7 @@ def appointment_request(
     data: Mapping[str, Any],
     treatment_category: str = "",
     occurred_at: datetime | None = None,
+    notify: bool = True,
 ) -> Appointment:
     """Book: track the booking, make (or update) the lead, store the request, all or
     nothing. `occurred_at` dates a booking from the past (demo data, history import)."""
@@ -314,7 +322,9 @@ def appointment_request(
         page_url="/book/",
         occurred_at=occurred_at,
     )
-    lead = create_lead_from_form(session=session, interaction=interaction, data=data, occurred_at=occurred_at)
+    lead = create_lead_from_form(
+        session=session, interaction=interaction, data=data, occurred_at=occurred_at, notify=notify
+    )
     return Appointment.objects.create(
         created_at=occurred_at,
         lead=lead,

@@ -110,3 +110,13 @@ class TestContactPrompt:
         create_lead_from_form(session=visitor, data=contact)
         visitor.refresh_from_db()
         assert not tracker.should_show_contact_form(visitor)
+
+
+def test_a_leads_time_on_site_counts_from_the_interaction_that_brings_it(visitor, contact):
+    from leads.services import create_lead_from_form
+
+    tracker.track_user_interaction(visitor, "ai_recommendation", {}, engagement_seconds=100)
+    create_lead_from_form(session=visitor, data=contact)
+    visitor.refresh_from_db()
+    later = tracker.track_user_interaction(visitor, "page_engagement", {}, engagement_seconds=90)
+    assert "High engagement time" in [reason["rule"] for reason in later.score_reasons]

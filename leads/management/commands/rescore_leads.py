@@ -1,0 +1,67 @@
+"""manage.py rescore_leads: score leads again with the current rules."""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.template.defaultfilters import pluralize
+
+from interactions.models import EngagementLevel
+from leads.models import LeadStatus
+from leads.rescoring import DEFAULT_CHUNK_SIZE, leads_for_rescoring, leads_rescore
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--since {value!r} is not a date: use YYYY-MM-DD.") from None
+
+
+class Command(BaseCommand):
+    help = (
+        "Rescore leads with the current scoring rules and thresholds (all leads, or those matching "
+        "every filter given). Run it after changing the rules. --dry-run shows what would change."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--lead", type=int, action="append", dest="lead_ids", metavar="ID",
+            help="Only this lead (repeat for several).",
+        )
+        parser.add_argument("--status", help=f"Only leads with this status ({', '.join(LeadStatus.values)}).")
+        parser.add_argument(
+            "--level", help=f"Only leads at this engagement level ({', '.join(EngagementLevel.values)})."
+        )
+        parser.add_argument("--since", metavar="DATE", help="Only leads created on or after this day (YYYY-MM-DD).")
+        parser.add_argument("--dry-run", action="store_true", help="Count what would change, save nothing.")
+        parser.add_argument(
+            "--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE,
+            help=f"Leads per transaction (default {DEFAULT_CHUNK_SIZE}).",
+        )
+
+    def handle(self, *args, lead_ids, status, level, since, dry_run, chunk_size, **options):
+        if chunk_size < 1:
+            raise CommandError("--chunk-size must be at least 1.")
+        try:
+            leads = leads_for_rescoring(
+                lead_ids=lead_ids, status=status, level=level, since=_day(since) if since else None
+            )
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from error
+
+        summary = leads_rescore(leads=leads, dry_run=dry_run, chunk_size=chunk_size)
+
+        changes = [f"{count} {change}" for change, count in sorted(summary.level_changes.items())]
+        if summary.score_only_changes:
+            changes.append(f"{summary.score_only_changes} score only")
+        detail = f": {', '.join(changes)}" if changes else ""
+        leads_counted = f"{summary.rescored} lead{pluralize(summary.rescored)}"
+        if dry_run:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Dry run, nothing was saved: would change {summary.changed} of {leads_counted}{detail}."
+                )
+            )
+        else:
+            self.stdout.write(self.style.SUCCESS(f"Rescored {leads_counted}, {summary.changed} changed{detail}."))

@@ -1,0 +1,114 @@
+"""manage.py rescore_leads: stored lead scores follow the current rules."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from interactions.tracker import track_user_interaction
+from leads.models import Lead
+from leads.rescoring import leads_for_rescoring, leads_rescore
+from leads.services import create_lead_from_form, lead_update_status
+from scoring.models import LeadScoringRule
+from tests.factories import UserSessionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def make_lead(email, interaction_type, **data):
+    session = UserSessionFactory()
+    track_user_interaction(session, interaction_type, data)
+    return create_lead_from_form(session=session, data={"email": email, "consent_contact": True})
+
+
+@pytest.fixture
+def leads():
+    """Three patients: one medium (AI recommendation, 60), one high (face analysis,
+    80) and one low (a search, 0)."""
+    return {
+        "ai": make_lead("ai@example.com", "ai_recommendation"),
+        "face": make_lead("face@example.com", "face_analysis"),
+        "search": make_lead("search@example.com", "search"),
+    }
+
+
+def set_points(rule_name, points):
+    LeadScoringRule.objects.filter(name=rule_name).update(points=points)
+
+
+def rescore(*args):
+    out = StringIO()
+    call_command("rescore_leads", *args, stdout=out)
+    return out.getvalue()
+
+
+def stored(lead):
+    lead.refresh_from_db()
+    return lead.lead_score, lead.engagement_level
+
+
+@pytest.mark.parametrize("chunk_size", ["1", "500"])
+def test_changing_a_rule_then_rescoring_changes_the_stored_scores(leads, chunk_size):
+    set_points("AI recommendation", 75)
+    out = rescore("--chunk-size", chunk_size)
+    assert "Rescored 3 leads, 1 changed: 1 medium->high." in out
+    assert stored(leads["ai"]) == (75, "high")
+    assert leads["ai"].score_reasons == [{"rule": "AI recommendation", "points": 75, "occurrences": 1}]
+    assert stored(leads["face"]) == (80, "high")
+
+
+def test_a_change_within_a_level_is_counted_as_score_only(leads):
+    set_points("Face analysis", 85)
+    assert "Rescored 3 leads, 1 changed: 1 score only." in rescore()
+
+
+def test_a_dry_run_reports_what_would_change_and_saves_nothing(leads, django_capture_on_commit_callbacks):
+    set_points("AI recommendation", 75)
+    set_points("Face analysis", 30)
+    with django_capture_on_commit_callbacks() as callbacks:
+        out = rescore("--dry-run", "--chunk-size", "2")
+    assert "would change 2 of 3 leads: 1 high->low, 1 medium->high." in out
+    assert stored(leads["ai"]) == (60, "medium")
+    assert stored(leads["face"]) == (80, "high")
+    assert callbacks == []  # no "high-intent lead" e-mail for a score that was not saved
+
+
+def test_filters_choose_the_leads_to_rescore(leads):
+    set_points("AI recommendation", 75)
+    set_points("Face analysis", 85)
+    lead_update_status(lead=leads["face"], status="contacted")
+    Lead.objects.filter(pk=leads["search"].pk).update(created_at=timezone.now() - timedelta(days=30))
+
+    assert "Rescored 1 lead, 1 changed" in rescore("--lead", str(leads["ai"].pk))
+    assert stored(leads["face"]) == (80, "high")
+    assert "Rescored 2 leads" in rescore("--lead", str(leads["ai"].pk), "--lead", str(leads["search"].pk))
+    assert "Rescored 1 lead, 1 changed" in rescore("--status", "contacted")
+    assert stored(leads["face"]) == (85, "high")
+    assert "Rescored 1 lead" in rescore("--level", "low")
+    since = (timezone.localdate() - timedelta(days=1)).isoformat()
+    assert "Rescored 2 leads" in rescore("--since", since)
+    assert "Rescored 0 leads" in rescore("--since", since, "--level", "low")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--status", "maybe"], "Unknown status 'maybe'"),
+        (["--level", "huge"], "Unknown level 'huge'"),
+        (["--since", "31/12/2024"], "--since '31/12/2024' is not a date"),
+        (["--lead", "999999"], "No lead with id 999999."),
+        (["--chunk-size", "0"], "--chunk-size must be at least 1"),
+    ],
+)
+def test_bad_arguments_are_refused(leads, args, message):
+    with pytest.raises(CommandError, match=message):
+        rescore(*args)
+
+
+def test_the_service_returns_counts_for_the_admin_and_tasks(leads):
+    set_points("AI recommendation", 75)
+    summary = leads_rescore(leads=leads_for_rescoring(level="medium"))
+    assert (summary.rescored, summary.changed, dict(summary.level_changes)) == (1, 1, {"medium->high": 1})
+    assert not summary.dry_run
