@@ -43,8 +43,11 @@ migrate: $(VENV)/.installed-run
 demo: migrate
 	$(PY) manage.py seed_demo
 
+# The background worker (staff e-mails, rescoring) runs beside the web server and
+# stops with it.
 run: demo
 	@echo "Site: http://$(HOST):$(PORT)/   Back office: http://$(HOST):$(PORT)/admin/  (user admin, password admin)"
+	@$(PY) manage.py db_worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # Debian packages the tests use for real: chromium (browser tests), espeak-ng and

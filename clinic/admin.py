@@ -9,7 +9,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 
 from clinic.dashboard import dashboard_view
-from clinic.lead_scoring import lead_scoring_view
+from clinic.lead_scoring import lead_scoring_view, rule_preview_view
 
 
 def interactions_redirect(request):
@@ -37,6 +37,16 @@ class ClinicAdminSite(admin.AdminSite):
                 "comprehensive/lead-scoring/",
                 self.admin_view(partial(lead_scoring_view, admin_site=self)),
                 name="comprehensive_lead_scoring",
+            ),
+            path(
+                "comprehensive/lead-scoring/preview/",
+                self.admin_view(partial(rule_preview_view, admin_site=self)),
+                name="comprehensive_rule_preview_new",
+            ),
+            path(
+                "comprehensive/lead-scoring/preview/<int:object_id>/",
+                self.admin_view(partial(rule_preview_view, admin_site=self)),
+                name="comprehensive_rule_preview",
             ),
             path(
                 "comprehensive/dashboard/",

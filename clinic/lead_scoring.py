@@ -4,12 +4,58 @@ the thresholds, and how well each rule picks leads that convert."""
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.template.response import TemplateResponse
 
+from leads.models import RescoreRun
+from leads.rescoring import rescore_run_start, rule_change_preview
 from leads.selectors import rule_performance
 from scoring.models import LeadScoringRule, ScoringSettings
 from scoring.services import scoring_settings_get
+
+
+class RuleForm(forms.ModelForm):
+    """The rule as the admin edits it; validated by the model (the engine's checks)."""
+
+    class Meta:
+        model = LeadScoringRule
+        fields = ["name", "description", "kind", "condition", "points", "per_occurrence", "is_active", "order"]
+
+
+def describe_changes(summary) -> str:
+    if not summary.changed:
+        return f"No lead's score would change (of {summary.rescored})."
+    moves = [f"{count} from {change.replace('->', ' to ')}" for change, count in sorted(summary.level_changes.items())]
+    if summary.score_only_changes:
+        moves.append(f"{summary.score_only_changes} change score but keep their level")
+    return f"{summary.changed} of {summary.rescored} leads would change: " + "; ".join(moves) + "."
+
+
+def rule_preview_view(request, *, admin_site, object_id=None):
+    """POSTed by the rule form's Preview button: what saving would do to stored scores."""
+    rule = get_object_or_404(LeadScoringRule, pk=object_id) if object_id else None
+    permission = "scoring.change_leadscoringrule" if rule else "scoring.add_leadscoringrule"
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+    if request.method != "POST":
+        return redirect("admin:comprehensive_lead_scoring")
+    form = RuleForm(request.POST, instance=rule)
+    summary = rule_change_preview(apply=form.save) if form.is_valid() else None
+    save_url = (
+        reverse("admin:scoring_leadscoringrule_change", args=[rule.pk]) if rule
+        else reverse("admin:scoring_leadscoringrule_add")
+    )
+    fields = [(name, value) for name, value in request.POST.items() if name != "csrfmiddlewaretoken"]
+    return TemplateResponse(request, "admin/comprehensive/rule_preview.html", {
+        **admin_site.each_context(request),
+        "title": f"Preview: {request.POST.get('name') or 'new rule'}",
+        "form": form,
+        "summary": summary,
+        "description": describe_changes(summary) if summary else None,
+        "save_url": save_url,
+        "fields": fields,
+    }, status=200 if summary else 400)
 
 
 class ThresholdsForm(forms.ModelForm):
@@ -26,6 +72,13 @@ def lead_scoring_view(request, *, admin_site):
         raise PermissionDenied
     settings = scoring_settings_get()
     can_change = request.user.has_perm("scoring.change_scoringsettings")
+    can_rescore = request.user.has_perm("scoring.change_leadscoringrule")
+    if request.method == "POST" and "rescore" in request.POST:
+        if not can_rescore:
+            raise PermissionDenied
+        rescore_run_start(by=request.user)
+        messages.success(request, "Rescoring all leads in the background; progress shows below.")
+        return redirect("admin:comprehensive_lead_scoring")
     form = ThresholdsForm(request.POST or None, instance=settings)
     if request.method == "POST":
         if not can_change:
@@ -35,6 +88,7 @@ def lead_scoring_view(request, *, admin_site):
             messages.success(request, "Thresholds saved. Rescore the leads to apply new engagement levels to them.")
             return redirect("admin:comprehensive_lead_scoring")
     rules = list(LeadScoringRule.objects.all())
+    runs = list(RescoreRun.objects.select_related("requested_by")[:5])
     performance, baseline = rule_performance(rule_names=[rule.name for rule in rules])
     by_name = {row.rule: row for row in performance}
     return TemplateResponse(request, "admin/comprehensive/lead_scoring.html", {
@@ -45,4 +99,7 @@ def lead_scoring_view(request, *, admin_site):
         "form": form,
         "can_change_thresholds": can_change,
         "can_change_rules": request.user.has_perm("scoring.change_leadscoringrule"),
+        "can_rescore": can_rescore,
+        "runs": runs,
+        "running": any(run.status in (RescoreRun.Status.QUEUED, RescoreRun.Status.RUNNING) for run in runs),
     }, status=400 if form.errors else 200)

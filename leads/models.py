@@ -235,3 +235,36 @@ class LeadNote(models.Model):
 
     def __str__(self) -> str:
         return f"Note on lead {self.lead_id} ({self.created_at:%d %b %Y})"
+
+
+class RescoreRun(models.Model):
+    """One "rescore all leads" run in the background, with its progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for the worker"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    level_changes = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Rescore of {self.created_at:%d %b %Y %H:%M} ({self.get_status_display().lower()})"
+
+    @property
+    def percent(self) -> int:
+        return round(self.done / self.total * 100) if self.total else (100 if self.status == self.Status.DONE else 0)

@@ -4,7 +4,7 @@ can call the same service."""
 
 import itertools
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -14,8 +14,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from interactions.models import EngagementLevel
-from leads.models import Lead, LeadStatus
+from leads.models import Lead, LeadStatus, RescoreRun
 from leads.services import lead_rescore
+from leads.tasks import rescore_all_leads
 
 DEFAULT_CHUNK_SIZE = 500
 
@@ -72,6 +73,7 @@ def leads_rescore(
     leads: QuerySet[Lead],
     dry_run: bool = False,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> RescoreSummary:
     """Rescore each lead's whole journey with lead_rescore; with `dry_run`, work
     out what would change and save nothing.
@@ -97,6 +99,46 @@ def leads_rescore(
             if dry_run:
                 # Rolled back: no score is saved and no staff notification is sent.
                 transaction.set_rollback(True)
+        if on_progress is not None:
+            on_progress(rescored, changed)
     return RescoreSummary(
         rescored=rescored, changed=changed, level_changes=dict(level_changes), dry_run=dry_run
     )
+
+
+def rescore_run_start(*, by) -> RescoreRun:
+    """Queue a background rescore of every lead; its progress is kept on the run."""
+    run = RescoreRun.objects.create(requested_by=by, total=Lead.objects.count())
+    transaction.on_commit(lambda: rescore_all_leads.enqueue(run.pk))
+    return run
+
+
+def rescore_run_execute(*, run_id: int) -> RescoreRun:
+    """The worker's side: rescore every lead, saving progress after each chunk."""
+    run = RescoreRun.objects.get(pk=run_id)
+    run.status, run.started_at, run.total = RescoreRun.Status.RUNNING, timezone.now(), Lead.objects.count()
+    run.save(update_fields=["status", "started_at", "total"])
+
+    def progress(done: int, changed: int) -> None:
+        RescoreRun.objects.filter(pk=run.pk).update(done=done, changed=changed)
+
+    try:
+        summary = leads_rescore(leads=Lead.objects.all(), on_progress=progress)
+    except Exception as error:
+        run.status, run.error, run.finished_at = RescoreRun.Status.FAILED, str(error)[:2000], timezone.now()
+        run.save(update_fields=["status", "error", "finished_at"])
+        raise
+    run.status, run.finished_at = RescoreRun.Status.DONE, timezone.now()
+    run.done, run.changed, run.level_changes = summary.rescored, summary.changed, dict(summary.level_changes)
+    run.save(update_fields=["status", "finished_at", "done", "changed", "level_changes"])
+    return run
+
+
+def rule_change_preview(*, apply: Callable[[], None]) -> RescoreSummary:
+    """What a change to the rules would do to stored scores: apply it, rescore every
+    lead, and roll it all back. Nothing is saved and nobody is e-mailed."""
+    with transaction.atomic():
+        apply()
+        summary = leads_rescore(leads=Lead.objects.all(), dry_run=True)
+        transaction.set_rollback(True)
+    return summary

@@ -37,3 +37,12 @@ def notify_staff_of_high_intent_lead(lead_id: int) -> int:
         None,
         recipients,
     )
+
+
+@task
+def rescore_all_leads(run_id: int) -> int:
+    """Rescore every lead for the lead-scoring page; returns how many changed."""
+    # Imported here: the rescoring service queues this very task.
+    from leads.rescoring import rescore_run_execute
+
+    return rescore_run_execute(run_id=run_id).changed

@@ -54,3 +54,69 @@ def test_marketing_tunes_thresholds(client, demo):
     data = {"medium_threshold": 35, "high_threshold": 70, "contact_prompt_threshold": 60,
             "contact_prompt_cooldown_minutes": 1440, "contact_prompt_max_shows": 3}
     assert client.post(URL, data).status_code == 302
+
+
+def test_rescore_all_runs_as_a_task_and_shows_its_progress(staff, django_capture_on_commit_callbacks):
+    from leads.models import RescoreRun
+    from scoring.models import LeadScoringRule
+
+    LeadScoringRule.objects.filter(name="Immediate urgency").update(points=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert staff.post(URL, {"rescore": "1"}).status_code == 302
+    run = RescoreRun.objects.get()
+    assert run.status == "done" and run.done == run.total == Lead.objects.count()
+    assert run.changed > 0 and run.requested_by.username == "admin"
+    sarah = Lead.objects.get(email="sarah.chen@example.com")
+    assert sarah.lead_score == 60 + 5
+    page = staff.get(URL).content.decode()
+    assert 'id="rescore-runs"' in page and f"{run.total} / {run.total}" in page
+
+
+def test_front_desk_cannot_start_a_rescore(client, demo):
+    user = get_user_model().objects.create_user("desk2", password="pw-12345-x", is_staff=True)
+    user.groups.add(Group.objects.get(name=FRONT_DESK))
+    client.force_login(user)
+    assert client.post(URL, {"rescore": "1"}).status_code == 403
+
+
+def rule_data(rule, **changes):
+    import json
+
+    data = {"name": rule.name, "description": rule.description, "kind": rule.kind,
+            "condition": json.dumps(rule.condition), "points": rule.points, "order": rule.order}
+    if rule.is_active:
+        data["is_active"] = "on"
+    if rule.per_occurrence:
+        data["per_occurrence"] = "on"
+    return {**data, **changes}
+
+
+def test_a_rule_change_is_previewed_on_the_leads_before_saving(staff):
+    from scoring.models import LeadScoringRule
+
+    rule = LeadScoringRule.objects.get(name="Immediate urgency")
+    form = staff.get(f"/admin/scoring/leadscoringrule/{rule.pk}/change/").content.decode()
+    assert "Preview the effect on leads" in form
+    before = dict(Lead.objects.values_list("pk", "lead_score"))
+    response = staff.post(f"/admin/comprehensive/lead-scoring/preview/{rule.pk}/", rule_data(rule, points=0))
+    assert response.status_code == 200
+    summary = response.context["summary"]
+    fired = sum(1 for lead in Lead.objects.all() if any(r["rule"] == "Immediate urgency" for r in lead.score_reasons))
+    assert 0 < summary.changed <= fired
+    assert "leads would change" in response.content.decode()
+    assert dict(Lead.objects.values_list("pk", "lead_score")) == before
+    rule.refresh_from_db()
+    assert rule.points == 25
+
+
+def test_previewing_a_new_rule_and_a_bad_one(staff):
+    from scoring.models import LeadScoringRule
+
+    new = LeadScoringRule(name="Surgical interest", kind="bonus", points=10,
+                          condition={"field": "procedures", "op": "contains", "value": "rhinoplasty"}, order=200)
+    response = staff.post("/admin/comprehensive/lead-scoring/preview/", rule_data(new))
+    assert response.status_code == 200
+    assert not LeadScoringRule.objects.filter(name="Surgical interest").exists()
+    bad = rule_data(new, condition='{"field": "nope", "op": "eq", "value": 1}')
+    response = staff.post("/admin/comprehensive/lead-scoring/preview/", bad)
+    assert response.status_code == 400 and "Unknown field" in response.content.decode()

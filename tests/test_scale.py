@@ -1,0 +1,79 @@
+"""Back-office pages stay a small, fixed number of queries with thousands of rows."""
+
+import datetime
+import random
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from interactions.models import UserInteraction, UserSession
+from leads.models import Lead, LeadStatusChange
+
+SESSIONS, PER_SESSION, LEADS = 1500, 3, 400
+
+
+@pytest.fixture
+def big(db):
+    """1,500 visitors, 4,500 interactions, 400 leads with history, over 30 days."""
+    rnd = random.Random(7)
+    now = timezone.now()
+    sessions = UserSession.objects.bulk_create(
+        UserSession(created_at=now - datetime.timedelta(days=rnd.uniform(0, 29)),
+                    utm_source=rnd.choice(["google", "facebook", ""]), utm_campaign=rnd.choice(["a", "b", ""]))
+        for _ in range(SESSIONS)
+    )
+    leads = Lead.objects.bulk_create(
+        Lead(first_name=f"P{n}", email=f"p{n}@example.com", lead_score=rnd.randint(0, 100),
+             engagement_level=rnd.choice(["low", "medium", "high"]), status=rnd.choice(["new", "won", "lost"]),
+             created_at=now - datetime.timedelta(days=rnd.uniform(0, 29)),
+             score_reasons=[{"rule": "AI recommendation", "points": 60, "occurrences": 1}])
+        for n in range(LEADS)
+    )
+    for session, lead in zip(sessions, leads):
+        session.lead = lead
+    UserSession.objects.bulk_update(sessions[:LEADS], ["lead"])
+    UserInteraction.objects.bulk_create(
+        UserInteraction(session=session, lead=session.lead, interaction_type=rnd.choice(
+            ["ai_recommendation", "face_analysis", "search", "page_engagement"]), score=rnd.randint(0, 100),
+            converted=session.lead is not None, created_at=session.created_at, data={"categories": ["skin"]})
+        for session in sessions for _ in range(PER_SESSION)
+    )
+    LeadStatusChange.objects.bulk_create(LeadStatusChange(lead=lead, from_status="new", to_status="booked")
+                                         for lead in leads[::3])
+    return leads
+
+
+@pytest.fixture
+def manager(client, big):
+    user = get_user_model().objects.create_superuser("boss", "boss@example.com", "pw-12345-x")
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("url", "most"),
+    [
+        ("/admin/comprehensive/dashboard/", 25),
+        ("/admin/comprehensive/lead-scoring/", 15),
+        ("/admin/interactions/userinteraction/", 15),
+        ("/admin/interactions/usersession/", 12),
+        ("/admin/leads/lead/", 15),
+    ],
+)
+def test_back_office_pages_need_a_fixed_number_of_queries(manager, django_assert_max_num_queries, url, most):
+    assert UserInteraction.objects.count() == SESSIONS * PER_SESSION
+    with django_assert_max_num_queries(most):
+        assert manager.get(url).status_code == 200
+
+
+def test_a_lead_page_needs_a_fixed_number_of_queries(manager, big, django_assert_max_num_queries):
+    with django_assert_max_num_queries(40):
+        assert manager.get(f"/admin/leads/lead/{big[0].pk}/change/").status_code == 200
+
+
+def test_the_csv_export_of_all_leads_is_one_query_for_the_rows(manager, big, django_assert_max_num_queries):
+    with django_assert_max_num_queries(15):
+        response = manager.post("/admin/leads/lead/", {"action": "export_csv", "select_across": "1",
+                                                       "_selected_action": [big[0].pk], "index": "0"})
+    assert response.content.decode().count("\n") == LEADS + 1
