@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
@@ -123,6 +124,34 @@ def _status_action(status: str, label: str):
     return action
 
 
+# Owners offered as bulk actions; a larger team assigns on the lead's page.
+MAX_OWNER_ACTIONS = 15
+
+
+def assignable_staff():
+    """Active staff who may work leads: the people a lead can be given to."""
+    User = get_user_model()
+    can_work = Q(is_superuser=True) | Q(
+        groups__permissions__codename="change_lead", groups__permissions__content_type__app_label="leads"
+    ) | Q(user_permissions__codename="change_lead", user_permissions__content_type__app_label="leads")
+    return User.objects.filter(can_work, is_active=True, is_staff=True).distinct().order_by("username")[
+        :MAX_OWNER_ACTIONS
+    ]
+
+
+def _assign_action(user):
+    name = user.get_full_name() or user.username
+
+    def action(modeladmin, request, queryset):
+        for lead in queryset:
+            lead_assign_owner(lead=lead, owner=user)
+        modeladmin.message_user(request, f"{queryset.count()} lead(s) assigned to {name}.", messages.SUCCESS)
+
+    action.__name__ = f"assign_to_user_{user.pk}"
+    action.short_description = f"Assign selected leads to {name}"
+    return action
+
+
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):
     form = LeadAdminForm
@@ -191,6 +220,10 @@ class LeadAdmin(admin.ModelAdmin):
 
     def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
         actions = super().get_actions(request, action_location)
+        if self.has_change_permission(request):
+            for user in assignable_staff():
+                action = _assign_action(user)
+                actions[action.__name__] = (action, action.__name__, action.short_description)
         if not (self._sees_contacts(request) and request.user.has_perm("leads.export_lead")):
             actions.pop("export_csv", None)
         return actions

@@ -40,3 +40,18 @@ def test_a_visitors_journey_ends_in_the_lead_they_became(staff):
     assert page.index("Search") < page.index("Face analysis") < page.index("Became a lead")
     assert f"Lead #{lead.pk}</a> (score 85)" in page
     assert "Face analysis +80" in page
+
+
+def test_the_log_can_be_limited_to_any_range_of_days(staff):
+    import datetime
+
+    from django.utils import timezone
+
+    last = timezone.localdate() - datetime.timedelta(days=3)
+    first = last - datetime.timedelta(days=6)
+    page = staff.get("/admin/interactions/userinteraction/",
+                     {"created_at__date__gte": first.isoformat(), "created_at__date__lte": last.isoformat()})
+    assert page.status_code == 200
+    expected = UserInteraction.objects.filter(created_at__date__gte=first, created_at__date__lte=last).count()
+    assert page.context["cl"].result_count == expected > 0
+    assert 'id="date-range"' in page.content.decode()

@@ -117,3 +117,22 @@ def test_the_lead_page_shows_interest_by_treatment_category(client, db):
     page = client.get(f"/admin/leads/lead/{lead.pk}/change/").content.decode()
     assert page.index("Injectables") < page.index("Skin")  # botox twice, the peel once
     assert "67 %" in page and "33 %" in page
+
+
+def test_leads_can_be_assigned_in_bulk_to_a_colleague_who_works_leads(staff):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from clinic.roles import FRONT_DESK, MARKETING
+
+    User = get_user_model()
+    desk = User.objects.create_user("maria", first_name="Maria", last_name="Lopez", password="x-12345-pw", is_staff=True)
+    desk.groups.add(Group.objects.get(name=FRONT_DESK))
+    marketer = User.objects.create_user("tom", password="x-12345-pw", is_staff=True)
+    marketer.groups.add(Group.objects.get(name=MARKETING))
+    page = staff.get("/admin/leads/lead/").content.decode()
+    assert "Assign selected leads to Maria Lopez" in page
+    assert "Assign selected leads to tom" not in page
+    leads = list(Lead.objects.order_by("pk")[:3])
+    act(staff, f"assign_to_user_{desk.pk}", leads)
+    assert set(Lead.objects.filter(pk__in=[lead.pk for lead in leads]).values_list("owner__username", flat=True)) == {"maria"}
