@@ -31,8 +31,12 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture
+def browser(live_server):
+    # One browser per test, stopped before the test's database teardown: Playwright's
+    # sync API keeps an event loop running in this thread, and while it runs Django
+    # hands out another (context-local) connection, which has no serialized copy of
+    # the migrated data to restore for the next test.
     if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
         pytest.fail(f"Browser tests need Debian's chromium at {CHROMIUM}: apt-get install -y chromium")
     from playwright.sync_api import sync_playwright
