@@ -1,0 +1,87 @@
+"""POST /api/v1/track/: page engagement and search events from the clinic's own pages
+(static/js/track.js), tied to the visitor's cookie; the answer says whether to
+offer the contact form now."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.authentication import CSRFCheck
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from interactions.models import InteractionType
+from interactions.tracker import contact_prompt_shown, should_show_contact_form, track_user_interaction
+
+# One page view rarely lasts longer; larger numbers are tabs left open.
+MAX_ENGAGEMENT_SECONDS = 30 * 60
+
+
+class BrowserCsrf(BasePermission):
+    """Anonymous visitors post here from our pages, so DRF's session authentication
+    (which checks CSRF only for logged-in users) is not enough: check it always. The
+    token comes as the X-CSRFToken header, or as csrfmiddlewaretoken in a beacon's body."""
+
+    def has_permission(self, request, view) -> bool:
+        check = CSRFCheck(lambda _request: None)
+        check.process_request(request)
+        reason = check.process_view(request, None, (), {})
+        if reason:
+            raise PermissionDenied(f"CSRF check failed: {reason}")
+        return True
+
+
+class TrackSerializer(serializers.Serializer):
+    event = serializers.ChoiceField(choices=[InteractionType.PAGE_ENGAGEMENT, InteractionType.SEARCH])
+    page_url = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    engagement_seconds = serializers.IntegerField(
+        min_value=0, max_value=MAX_ENGAGEMENT_SECONDS, required=False, default=0
+    )
+    scroll_depth = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    query = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+    def validate(self, data):
+        if data["event"] == InteractionType.SEARCH and not data["query"].strip():
+            raise serializers.ValidationError({"query": "A search event needs the words searched for."})
+        return data
+
+
+class TrackResponseSerializer(serializers.Serializer):
+    interaction = serializers.IntegerField()
+    score = serializers.IntegerField()
+    engagement_level = serializers.CharField()
+    show_contact_prompt = serializers.BooleanField()
+
+
+class TrackView(APIView):
+    authentication_classes = []
+    permission_classes = [BrowserCsrf]
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(request=TrackSerializer, responses={201: TrackResponseSerializer}, auth=[])
+    def post(self, request):
+        payload = TrackSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        event = payload.validated_data
+        data = {"query": event["query"].strip()} if event["event"] == InteractionType.SEARCH else {}
+        if "scroll_depth" in event:
+            data["scroll_depth"] = event["scroll_depth"]
+        session = request.user_session
+        interaction = track_user_interaction(
+            session, event["event"], data,
+            page_url=event["page_url"], engagement_seconds=event["engagement_seconds"],
+        )
+        session.refresh_from_db()
+        show = should_show_contact_form(session)
+        if show:
+            contact_prompt_shown(session)
+        return Response(
+            {
+                "interaction": interaction.pk,
+                "score": session.score,
+                "engagement_level": session.engagement_level,
+                "show_contact_prompt": show,
+            },
+            status=status.HTTP_201_CREATED,
+        )

@@ -1,0 +1,99 @@
+"""POST /api/v1/track/: engagement and search events from the clinic's own pages."""
+
+import pytest
+from django.test import Client
+
+from interactions.models import UserInteraction, UserSession
+from scoring.models import ScoringSettings
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/track/"
+
+
+@pytest.fixture
+def browser():
+    """A visitor's browser: it has the visitor cookie and the CSRF cookie from a page."""
+    client = Client(enforce_csrf_checks=True)
+    client.get("/")
+    client.token = client.cookies["csrftoken"].value
+    return client
+
+
+def post(client, payload, **headers):
+    return client.post(URL, payload, content_type="application/json", HTTP_X_CSRFTOKEN=client.token, **headers)
+
+
+def test_an_engagement_event_is_tracked_against_the_visitors_session(browser):
+    response = post(browser, {"event": "page_engagement", "page_url": "/treatments/", "engagement_seconds": 200,
+                              "scroll_depth": 80})
+    assert response.status_code == 201
+    interaction = UserInteraction.objects.get()
+    assert interaction.session == UserSession.objects.get()
+    assert (interaction.page_url, interaction.engagement_seconds, interaction.data) == ("/treatments/", 200,
+                                                                                        {"scroll_depth": 80})
+    assert response.json() == {"interaction": interaction.pk, "score": 15, "engagement_level": "low",
+                               "show_contact_prompt": False}
+
+
+def test_the_answer_says_when_to_offer_the_contact_form_and_counts_the_offer(browser):
+    ScoringSettings.objects.filter(pk=1).update(contact_prompt_threshold=15)
+    assert post(browser, {"event": "page_engagement", "engagement_seconds": 200}).json()["show_contact_prompt"]
+    assert UserSession.objects.get().contact_prompt_shown_count == 1
+
+
+def test_a_search_event_keeps_what_was_searched(browser):
+    assert post(browser, {"event": "search", "query": " lip filler "}).status_code == 201
+    assert UserInteraction.objects.get().data == {"query": "lip filler"}
+
+
+def test_a_beacon_sends_the_token_in_its_form_body(browser):
+    from urllib.parse import urlencode
+
+    body = urlencode({"event": "page_engagement", "engagement_seconds": "12", "csrfmiddlewaretoken": browser.token})
+    response = browser.post(URL, body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 201
+
+
+def test_without_the_csrf_token_nothing_is_tracked(browser):
+    response = browser.post(URL, {"event": "page_engagement"}, content_type="application/json")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+    assert not UserInteraction.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"event": "face_analysis"}, "event"),
+        ({}, "event"),
+        ({"event": "search"}, "query"),
+        ({"event": "page_engagement", "engagement_seconds": -1}, "engagement_seconds"),
+        ({"event": "page_engagement", "engagement_seconds": "ten"}, "engagement_seconds"),
+        ({"event": "page_engagement", "scroll_depth": 101}, "scroll_depth"),
+        ({"event": "page_engagement", "page_url": "x" * 501}, "page_url"),
+    ],
+)
+def test_bad_events_get_a_400_with_field_messages(browser, payload, field):
+    response = post(browser, payload)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["detail"] == "Some fields are not valid." and field in body["errors"]
+    assert not UserInteraction.objects.exists()
+
+
+def test_malformed_json_is_a_400_not_a_500(browser):
+    response = browser.post(URL, "{not json", content_type="application/json", HTTP_X_CSRFTOKEN=browser.token)
+    assert response.status_code == 400
+    assert "JSON" in response.json()["detail"]
+
+
+def test_the_openapi_schema_is_served_and_validates_without_warnings(client):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    response = client.get("/api/schema/")
+    assert response.status_code == 200 and b"/api/v1/track/" in response.content
+    call_command("spectacular", "--validate", "--fail-on-warn", stdout=StringIO())
+    docs = client.get("/api/docs/").content.decode()
+    assert "swagger-ui" in docs and "cdn" not in docs.lower()
