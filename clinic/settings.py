@@ -182,8 +182,7 @@ REST_FRAMEWORK = {
     # Staff endpoints: the admin's own model permissions (clinic/api_permissions.py).
     "DEFAULT_PERMISSION_CLASSES": ["clinic.api_permissions.StaffModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 50,
+    "DEFAULT_PAGINATION_CLASS": "clinic.api.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "clinic.api.exception_handler",
 }

@@ -5,11 +5,24 @@ from django.urls import include, path
 
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from rest_framework.routers import DefaultRouter
+
 from clinic import views
+from clinic.api_dashboard import DashboardView
 from interactions.api import TrackView
+from interactions.api_staff import InteractionViewSet
+from leads.api import LeadViewSet
+from scoring.api import RuleViewSet
+
+router = DefaultRouter()
+router.register("leads", LeadViewSet, basename="lead")
+router.register("interactions", InteractionViewSet, basename="interaction")
+router.register("scoring-rules", RuleViewSet, basename="scoring-rule")
 
 api_v1 = [
     path("track/", TrackView.as_view(), name="api-track"),
+    path("dashboard/", DashboardView.as_view(), name="api-dashboard"),
+    *router.urls,
 ]
 
 urlpatterns = [

@@ -1,0 +1,72 @@
+"""Staff API for leads: list with filters, read, and move along the pipeline.
+Same permissions as the admin; contact details only for roles that may see them."""
+
+import django_filters
+from django.contrib.auth import get_user_model
+from rest_framework import mixins, serializers, viewsets
+
+from clinic.api_permissions import CONTACT_PERMISSION
+from leads.models import Lead, LeadStatus
+from leads.services import lead_assign_owner, lead_update_status
+
+CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "message")
+
+
+class LeadSerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(
+        slug_field="username", allow_null=True, required=False,
+        queryset=get_user_model().objects.filter(is_staff=True, is_active=True),
+    )
+    status = serializers.ChoiceField(choices=LeadStatus.choices, required=False)
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id", *CONTACT_FIELDS, "lead_score", "engagement_level", "score_reasons", "source", "interaction",
+            "landing_page", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
+            "status", "owner", "value", "created_at", "updated_at",
+        ]
+        read_only_fields = [name for name in fields if name not in ("status", "owner", "value")]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None and not request.user.has_perm(CONTACT_PERMISSION):
+            for name in CONTACT_FIELDS:
+                fields.pop(name, None)
+        return fields
+
+    def update(self, lead, validated_data):
+        """Through the services, so status history is kept and owners are staff."""
+        user = self.context["request"].user
+        if "value" in validated_data:
+            lead.value = validated_data["value"]
+            lead.save(update_fields=["value", "updated_at"])
+        if "status" in validated_data and validated_data["status"] != lead.status:
+            lead_update_status(lead=lead, status=validated_data["status"], by=user)
+        if "owner" in validated_data and validated_data["owner"] != lead.owner:
+            lead_assign_owner(lead=lead, owner=validated_data["owner"])
+        return lead
+
+
+class LeadFilter(django_filters.FilterSet):
+    score_min = django_filters.NumberFilter(field_name="lead_score", lookup_expr="gte")
+    score_max = django_filters.NumberFilter(field_name="lead_score", lookup_expr="lte")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    level = django_filters.ChoiceFilter(field_name="engagement_level", choices=Lead._meta.get_field(
+        "engagement_level").choices)
+
+    class Meta:
+        model = Lead
+        fields = ["status", "source", "utm_source", "utm_medium", "utm_campaign"]
+
+
+class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+                  viewsets.GenericViewSet):
+    """Leads, newest first. PATCH changes status, owner (a staff username) or value."""
+
+    queryset = Lead.objects.select_related("owner").order_by("-created_at", "-pk")
+    serializer_class = LeadSerializer
+    filterset_class = LeadFilter
+    http_method_names = ["get", "patch", "head", "options"]

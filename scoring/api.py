@@ -1,0 +1,37 @@
+"""Staff API for the scoring rules, with the same validation as the admin form."""
+
+from rest_framework import serializers, viewsets
+
+from scoring import engine
+from scoring.models import LeadScoringRule
+
+
+class RuleSerializer(serializers.ModelSerializer):
+    condition_in_words = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = LeadScoringRule
+        fields = ["id", "name", "description", "kind", "condition", "condition_in_words", "points",
+                  "per_occurrence", "is_active", "order", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def validate(self, data):
+        current = self.instance
+        candidate = engine.Rule(
+            name=data.get("name", getattr(current, "name", "")),
+            kind=data.get("kind", getattr(current, "kind", engine.BONUS)),
+            condition=data.get("condition", getattr(current, "condition", None)),
+            points=data.get("points", getattr(current, "points", 0)),
+            per_occurrence=data.get("per_occurrence", getattr(current, "per_occurrence", False)),
+        )
+        try:
+            engine.validate_rule(candidate)
+        except engine.ConditionError as error:
+            field = "per_occurrence" if candidate.kind == engine.BASE and candidate.per_occurrence else "condition"
+            raise serializers.ValidationError({field: str(error)}) from error
+        return data
+
+
+class RuleViewSet(viewsets.ModelViewSet):
+    queryset = LeadScoringRule.objects.all()
+    serializer_class = RuleSerializer
