@@ -37,8 +37,11 @@ $(VENV)/.installed-run: requirements.txt
 $(VENV)/.installed-test: requirements.txt requirements-dev.txt
 	$(call install,requirements-dev.txt)
 
+# createcachetable makes the rate limits' table when the cache is the database
+# (production without REDIS_URL); with any other cache it does nothing.
 migrate: $(VENV)/.installed-run
 	$(PY) manage.py migrate --no-input
+	$(PY) manage.py createcachetable
 
 demo: migrate
 	$(PY) manage.py seed_demo

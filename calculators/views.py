@@ -15,6 +15,7 @@ from calculators.forms import (
 )
 from calculators.models import Procedure, ProcedureCategory
 from calculators.services import CostChoice
+from clinic.ratelimits import FORMS, UPLOADS, limit_posts
 from interactions.models import InteractionType, UserInteraction
 from leads.forms import ContactForm
 from leads.models import Appointment
@@ -30,6 +31,8 @@ def _invalid(request, template: str, context: dict):
     return TemplateResponse(request, template, context, status=400 if request.method == "POST" else 200)
 
 
+@limit_posts(FORMS)
+@limit_posts(UPLOADS)
 def recommend(request):
     form = RecommendationForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -57,6 +60,8 @@ def recommend_result(request, pk: int):
     })
 
 
+@limit_posts(FORMS)
+@limit_posts(UPLOADS)
 def face(request):
     form = FaceAnalysisForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -78,6 +83,7 @@ def face_result(request, pk: int):
     })
 
 
+@limit_posts(FORMS)
 def cost(request):
     formset = CostLineFormSet(request.POST or None, prefix="line")
     form = CostCalculatorForm(request.POST or None)
@@ -109,6 +115,7 @@ def cost_result(request, pk: int):
     })
 
 
+@limit_posts(FORMS)
 def book(request):
     session = request.user_session
     booking = BookingForm(request.POST or None, initial={"treatment": request.GET.get("treatment", "")})

@@ -6,6 +6,7 @@ required SECRET_KEY); everything else can be overridden one variable at a time.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -59,6 +60,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
+    "django_ratelimit",
+    "axes",
     "clinic",
     "scoring",
     "interactions",
@@ -76,6 +79,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "interactions.middleware.UserSessionMiddleware",
+    # Answers a view's Ratelimited with clinic.ratelimits.too_many_requests (429).
+    "django_ratelimit.middleware.RatelimitMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -111,6 +118,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# django-axes first: it refuses a locked-out username and address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -140,18 +153,19 @@ STORAGES = {
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
-# Email: the console in development, SMTP when EMAIL_HOST is set.
+# Email: the console in development, SMTP when EMAIL_HOST is set. Production always
+# sends for real (staff must hear about leads), through a local MTA if no EMAIL_HOST.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "clinic@localhost")
-if os.environ.get("EMAIL_HOST"):
+if os.environ.get("EMAIL_HOST") or PRODUCTION:
     MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
-                "host": os.environ["EMAIL_HOST"],
-                "port": int(os.environ.get("EMAIL_PORT", "587")),
+                "host": os.environ.get("EMAIL_HOST") or "localhost",
+                "port": int(os.environ.get("EMAIL_PORT", "587" if os.environ.get("EMAIL_HOST") else "25")),
                 "username": os.environ.get("EMAIL_HOST_USER", ""),
                 "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
-                "use_tls": env_bool("EMAIL_USE_TLS", True),
+                "use_tls": env_bool("EMAIL_USE_TLS", bool(os.environ.get("EMAIL_HOST"))),
                 "timeout": 10,
             },
         }
@@ -223,6 +237,57 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+# Django's defaults, stated because the clinic relies on them: no framing (clickjacking
+# of the forms), no MIME sniffing of uploads, no page address (which can name a
+# patient's result page) sent to other sites, session cookie out of scripts' reach.
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+# No script reads the CSRF cookie (track.js takes the token from base.html's meta tag).
+CSRF_COOKIE_HTTPONLY = True
+
+# Rate limits count in the cache, so in production every process must share it:
+# Redis when REDIS_URL is set, otherwise a database table (`manage.py createcachetable`).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # django-ratelimit only lists django-redis as supported; Django's own Redis
+    # backend increments atomically (INCR) just the same.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+elif PRODUCTION:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "clinic_cache"}}
+    # Its increments are read-then-write, so simultaneous posts can be under-counted
+    # by a few: acceptable for a brake on abuse; set REDIS_URL for exact counts.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # One process in development and in each test worker: nothing to share.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# Public form posts per client address and minute (clinic/ratelimits.py); posts that
+# carry a photo or a recording also count as uploads, which cost seconds of CPU each.
+CLINIC_RATE_LIMITS = {
+    "forms": os.environ.get("RATE_LIMIT_FORMS", "20/m"),
+    "uploads": os.environ.get("RATE_LIMIT_UPLOADS", "6/m"),
+    "tracking": os.environ.get("RATE_LIMIT_TRACKING", "120/m"),
+}
+RATELIMIT_ENABLE = env_bool("RATE_LIMITS_ENABLED", True)
+RATELIMIT_VIEW = "clinic.ratelimits.too_many_requests"
+RATELIMIT_IP_META_KEY = "interactions.services.client_ip"
+# Reverse proxies in front of the app (each appends to X-Forwarded-For). Production
+# already trusts one for X-Forwarded-Proto; with 0 the address is REMOTE_ADDR.
+CLINIC_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "1" if PRODUCTION else "0"))
+
+# Admin logins (django-axes): after this many failures for one username from one
+# address, that pair is refused, even with the right password, for the cool-off.
+AXES_FAILURE_LIMIT = int(os.environ.get("ADMIN_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("ADMIN_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "interactions.services.client_ip"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 
 LOGGING = {
     "version": 1,

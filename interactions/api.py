@@ -2,6 +2,7 @@
 (static/js/track.js), tied to the visitor's cookie; the answer says whether to
 offer the contact form now."""
 
+from django.utils.decorators import method_decorator
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import CSRFCheck
@@ -11,6 +12,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinic.ratelimits import TRACKING, limit_posts
 from interactions.models import InteractionType
 from interactions.tracker import contact_prompt_shown, should_show_contact_form, track_user_interaction
 
@@ -54,6 +56,8 @@ class TrackResponseSerializer(serializers.Serializer):
     show_contact_prompt = serializers.BooleanField()
 
 
+# Outside DRF's wrapper, so an over-the-limit post gets the 429 from the middleware.
+@method_decorator(limit_posts(TRACKING), name="dispatch")
 class TrackView(APIView):
     authentication_classes = []
     permission_classes = [BrowserCsrf]

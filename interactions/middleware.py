@@ -5,7 +5,7 @@ import uuid
 from django.conf import settings
 
 from interactions.models import UserSession
-from interactions.services import UTM_FIELDS, external_referrer, session_start, session_touch
+from interactions.services import UTM_FIELDS, client_ip, external_referrer, session_start, session_touch
 
 # Requests that are not a patient looking at the clinic's pages.
 UNTRACKED_PREFIXES = ("/admin/", "/static/", "/media/", "/favicon.ico", "/robots.txt", "/api/schema")
@@ -28,7 +28,7 @@ class UserSessionMiddleware:
                 referrer=external_referrer(request.META.get("HTTP_REFERER", ""), request.get_host()),
                 utm={name: request.GET.get(name, "") for name in UTM_FIELDS},
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
-                ip=request.META.get("REMOTE_ADDR", ""),
+                ip=client_ip(request),
             )
         else:
             session_touch(session=session)

@@ -2,11 +2,13 @@
 
 import hashlib
 import hmac
+import ipaddress
 import uuid
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.http import HttpRequest
 from django.db.models import F
 from django.utils import timezone
 
@@ -15,6 +17,32 @@ from interactions.models import UserSession
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 # Write last_seen_at at most this often, so browsing does not write on every request.
 LAST_SEEN_PRECISION = timedelta(seconds=60)
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The visitor's address, for the visitor's hash, rate limits and admin lockouts.
+
+    Behind `CLINIC_TRUSTED_PROXY_COUNT` reverse proxies REMOTE_ADDR is the nearest
+    proxy, so the address is read from X-Forwarded-For, counted from the right: each
+    proxy appends what it saw, and anything further left was written by the client
+    and could be forged to escape a limit.
+    """
+    proxies = settings.CLINIC_TRUSTED_PROXY_COUNT
+    if proxies:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        if len(hops) >= proxies and _is_ip(hops[-proxies]):
+            return hops[-proxies]
+    remote = request.META.get("REMOTE_ADDR", "")
+    # No address at all (a Unix socket without a proxy header): one shared bucket.
+    return remote if _is_ip(remote) else "0.0.0.0"
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def hash_ip(ip: str) -> str:

@@ -3,6 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from clinic.forms import HoneypotMixin
 from leads.consent import consent_text
 from leads.contact import normalise_email, normalise_phone
 from leads.models import Consent, ConsentPurpose, Lead
@@ -13,7 +14,7 @@ def _consent_field(purpose: str, *, required: bool) -> forms.BooleanField:
     return forms.BooleanField(required=required, label=text)
 
 
-class ContactForm(forms.Form):
+class ContactForm(HoneypotMixin, forms.Form):
     first_name = forms.CharField(max_length=100, label="First name")
     last_name = forms.CharField(max_length=100, required=False, label="Last name")
     email = forms.EmailField(max_length=254, required=False, label="E-mail")
@@ -60,7 +61,7 @@ class ContactForm(forms.Form):
         return data
 
 
-class ContactDetailsForm(forms.Form):
+class ContactDetailsForm(HoneypotMixin, forms.Form):
     """Step two, on the thank-you page: the phone or e-mail that was left out."""
 
     email = forms.EmailField(max_length=254, required=False, label="E-mail")

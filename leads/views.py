@@ -6,6 +6,7 @@ from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from clinic.ratelimits import FORMS, limit_posts
 from interactions.models import UserInteraction
 from interactions.tracker import contact_prompt_dismissed, contact_prompt_shown, should_show_contact_form
 from leads.forms import ContactDetailsForm, ContactForm
@@ -51,6 +52,7 @@ def _own_interaction(request, pk) -> UserInteraction | None:
     return UserInteraction.objects.filter(pk=pk, session=request.user_session).first()
 
 
+@limit_posts(FORMS)
 def contact(request):
     session = request.user_session
     form = ContactForm(request.POST or None, lead=session.lead if session else None)
@@ -70,12 +72,14 @@ def contact(request):
 
 
 @require_POST
+@limit_posts(FORMS)
 def dismiss(request):
     if request.user_session is not None:
         contact_prompt_dismissed(request.user_session)
     return redirect(safe_next(request))
 
 
+@limit_posts(FORMS)
 def thanks(request):
     session = request.user_session
     lead = session.lead if session else None

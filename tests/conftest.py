@@ -1,9 +1,30 @@
 from io import StringIO
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
+from django.test import Client, RequestFactory
 
 from tests.factories import UserSessionFactory
+
+
+class AxesClient(Client):
+    """Django's test client, whose login() passes a request to authenticate(): django-axes
+    (the admin login lockout) needs one to know where a login comes from."""
+
+    def login(self, **credentials):
+        return super().login(request=RequestFactory().post("/admin/login/"), **credentials)
+
+
+@pytest.fixture
+def client():
+    return AxesClient()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counts live in the cache (one per test process): every test starts at zero."""
+    cache.clear()
 
 
 @pytest.fixture(scope="module")

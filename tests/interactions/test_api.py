@@ -97,3 +97,10 @@ def test_the_openapi_schema_is_served_and_validates_without_warnings(client):
     call_command("spectacular", "--validate", "--fail-on-warn", stdout=StringIO())
     docs = client.get("/api/docs/").content.decode()
     assert "swagger-ui" in docs and "cdn" not in docs.lower()
+
+
+def test_the_tracking_endpoint_is_rate_limited(browser, settings):
+    settings.CLINIC_RATE_LIMITS = {**settings.CLINIC_RATE_LIMITS, "tracking": "3/m"}
+    statuses = [post(browser, {"event": "page_engagement"}).status_code for _ in range(4)]
+    assert statuses == [201, 201, 201, 429]
+    assert UserInteraction.objects.count() == 3

@@ -88,3 +88,9 @@ def test_browsing_within_a_visit_is_one_visit(client):
     client.get("/")
     client.get("/")
     assert UserSession.objects.get().visit_count == 1
+
+
+def test_behind_the_proxy_the_visitors_own_address_is_hashed(client, settings):
+    settings.CLINIC_TRUSTED_PROXY_COUNT = 1
+    client.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.23")
+    assert UserSession.objects.get().ip_hash == hash_ip("198.51.100.23")

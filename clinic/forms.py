@@ -1,0 +1,40 @@
+"""Pieces shared by the public forms: the honeypot field that turns form-filling robots away."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+HONEYPOT_FIELD = "website"
+# Neutral on purpose: it must not tell a robot which field gave it away.
+HONEYPOT_ERROR = "Sorry, we could not accept this form. Please try again."
+
+
+class HoneypotBoundField(forms.BoundField):
+    def css_classes(self, extra_classes=None):
+        # The class goes on the field's wrapper (label and input), which site.css moves
+        # off-screen: still read by screen readers, hence the label, never seen.
+        extra = extra_classes.split() if hasattr(extra_classes, "split") else list(extra_classes or [])
+        return super().css_classes(extra_classes=["hp-field", *extra])
+
+
+def honeypot_field() -> forms.CharField:
+    return forms.CharField(
+        required=False,
+        max_length=200,
+        label="Leave this field empty",
+        bound_field_class=HoneypotBoundField,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+
+class HoneypotMixin:
+    """Adds a field people never see (or reach with the keyboard) to a form, as its last
+    field; robots that fill every input fill it too, and such a submission is invalid."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[HONEYPOT_FIELD] = honeypot_field()
+
+    def clean(self):
+        if self.cleaned_data.get(HONEYPOT_FIELD):
+            raise ValidationError(HONEYPOT_ERROR, code="honeypot")
+        return super().clean()
