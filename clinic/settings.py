@@ -222,6 +222,11 @@ CLINIC_FINANCING_MINIMUM = os.environ.get("CLINIC_FINANCING_MINIMUM", "250")
 # Phone numbers typed without a country code are read as numbers of this region.
 CLINIC_PHONE_REGION = os.environ.get("CLINIC_PHONE_REGION", "GB")
 
+# Anonymous visitors (never leads) not seen for this long are deleted by
+# `manage.py purge_expired` (run it daily): about 13 months, the usual limit for
+# analytics data kept without consent.
+VISITOR_RETENTION_DAYS = int(os.environ.get("VISITOR_RETENTION_DAYS", "395"))
+
 # The anonymous visitor cookie (interactions.middleware).
 VISITOR_COOKIE_NAME = "clinic_visitor"
 VISITOR_COOKIE_AGE_SECONDS = 60 * 60 * 24 * 180
@@ -288,6 +293,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "interactions.services.client_ip"
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# Its start-up banner on every manage.py command is noise.
+AXES_VERBOSE = False
 
 LOGGING = {
     "version": 1,

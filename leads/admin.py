@@ -1,11 +1,15 @@
 """Admin for leads and their consents."""
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.options import ActionLocation
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -14,10 +18,11 @@ from django.utils.html import format_html, format_html_join
 
 from interactions.admin import CONTACT_PERMISSION, InteractionInline, ReadOnlyAdminMixin
 from leads.contact import normalise_email, normalise_phone
-from leads.models import Appointment, CampaignCost, Consent, Lead, LeadNote, LeadStatus, LeadStatusChange
+from leads.models import Appointment, AuditEvent, CampaignCost, Consent, Lead, LeadNote, LeadStatus, LeadStatusChange
 from leads.services import MAX_MANUAL_ADJUSTMENT, lead_adjust_score, lead_assign_owner, lead_update_status
 from leads.views import add_service_errors
 from leads.exports import leads_csv
+from leads.gdpr import person_erase, person_export
 from leads.selectors import lead_interest
 
 
@@ -167,6 +172,8 @@ class LeadAdmin(admin.ModelAdmin):
         "assign_to_me",
         *(_status_action(status, label) for status, label in LeadStatus.choices),
         "export_csv",
+        "export_personal_data",
+        "erase_personal_data",
     ]
     readonly_fields = [
         "lead_score", "engagement_level", "score_explanation", "interest", "source", "interaction",
@@ -226,6 +233,8 @@ class LeadAdmin(admin.ModelAdmin):
                 actions[action.__name__] = (action, action.__name__, action.short_description)
         if not (self._sees_contacts(request) and request.user.has_perm("leads.export_lead")):
             actions.pop("export_csv", None)
+        if not self._sees_contacts(request):
+            actions.pop("export_personal_data", None)
         return actions
 
     def save_model(self, request, obj, form, change):
@@ -301,6 +310,39 @@ class LeadAdmin(admin.ModelAdmin):
             lead_assign_owner(lead=lead, owner=request.user)
         self.message_user(request, f"{queryset.count()} lead(s) assigned to you.", messages.SUCCESS)
 
+    @admin.action(description="GDPR: export the selected person's data (JSON)")
+    def export_personal_data(self, request, queryset):
+        if not self._sees_contacts(request):
+            raise PermissionDenied
+        if queryset.count() != 1:
+            self.message_user(request, "Choose exactly one lead to export.", messages.WARNING)
+            return None
+        lead = queryset.get()
+        identifier = lead.email or lead.phone
+        if not identifier:
+            self.message_user(request, "This lead was erased: there is nothing left to export.", messages.WARNING)
+            return None
+        document = person_export(identifier=identifier, by=request.user)
+        response = HttpResponse(json.dumps(document, indent=2, ensure_ascii=False),
+                                content_type="application/json; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="lead-{lead.pk}-personal-data.json"'
+        return response
+
+    @admin.action(description="GDPR: erase the selected people's data (cannot be undone)", permissions=["delete"])
+    def erase_personal_data(self, request, queryset):
+        leads = [lead for lead in queryset if lead.erased_at is None]
+        if request.POST.get("confirm") != "yes":
+            return TemplateResponse(request, "admin/leads/lead/erase_confirmation.html", {
+                **self.admin_site.each_context(request),
+                "title": "Erase personal data?", "opts": self.opts, "leads": leads,
+                "labels": [str(lead) if self._sees_contacts(request) else f"Lead #{lead.pk}" for lead in leads],
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            })
+        for lead in leads:
+            person_erase(identifier=lead.email or lead.phone, by=request.user)
+        self.message_user(request, f"Erased {len(leads)} person(s). Logged in the audit trail.", messages.SUCCESS)
+        return None
+
     @admin.action(description="Export selected leads as CSV")
     def export_csv(self, request, queryset):
         if not (self._sees_contacts(request) and request.user.has_perm("leads.export_lead")):
@@ -374,6 +416,15 @@ class AppointmentAdmin(admin.ModelAdmin):
     search_fields = ["lead__first_name", "lead__last_name", "lead__email", "treatment"]
     date_hierarchy = "preferred_date"
     readonly_fields = ["lead", "interaction", "treatment", "treatment_slug", "created_at"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "action", "subject", "actor", "actor_label", "detail"]
+    list_filter = ["action", "created_at"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(CampaignCost)

@@ -76,6 +76,9 @@ class Lead(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     high_intent_notified_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the person's data was erased on request (GDPR Art. 17)."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -95,7 +98,10 @@ class Lead(models.Model):
             models.CheckConstraint(
                 condition=Q(lead_score__gte=0) & Q(lead_score__lte=100), name="lead_score_0_to_100"
             ),
-            models.CheckConstraint(condition=~Q(email="") | ~Q(phone=""), name="lead_has_email_or_phone"),
+            # Erased leads keep their place in the analytics with no way to reach anyone.
+            models.CheckConstraint(
+                condition=~Q(email="") | ~Q(phone="") | Q(erased_at__isnull=False), name="lead_has_email_or_phone"
+            ),
             # The database, not only the service, guarantees one lead per person,
             # so two simultaneous submissions cannot create twins.
             models.UniqueConstraint(fields=["email"], condition=~Q(email=""), name="lead_unique_email"),
@@ -268,3 +274,28 @@ class RescoreRun(models.Model):
     @property
     def percent(self) -> int:
         return round(self.done / self.total * 100) if self.total else (100 if self.status == self.Status.DONE else 0)
+
+
+class AuditEvent(models.Model):
+    """Who exported, erased or purged personal data, and when. Holds no personal data
+    itself: the person is named only by their lead number."""
+
+    class Action(models.TextChoices):
+        EXPORT = "export", "Exported a person's data"
+        ERASE = "erase", "Erased a person's data"
+        PURGE = "purge", "Purged expired data"
+
+    action = models.CharField(max_length=10, choices=Action.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    actor_label = models.CharField(max_length=100, blank=True, help_text="e.g. manage.py, or the task name.")
+    subject = models.CharField(max_length=100, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        who = self.actor.username if self.actor else self.actor_label
+        return f"{self.get_action_display()} ({self.subject}) by {who} on {self.created_at:%d %b %Y %H:%M}"

@@ -46,3 +46,11 @@ def rescore_all_leads(run_id: int) -> int:
     from leads.rescoring import rescore_run_execute
 
     return rescore_run_execute(run_id=run_id).changed
+
+
+@task
+def purge_expired_data() -> int:
+    """The scheduled form of `manage.py purge_expired`; returns visitors deleted."""
+    from leads.gdpr import purge_expired
+
+    return purge_expired(actor_label="purge_expired_data task").sessions
