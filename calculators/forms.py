@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from calculators.models import Procedure, ProcedureCategory
 from calculators.services import BUDGET_RANGES
-from clinic.forms import HoneypotMixin
+from clinic.forms import HoneypotMixin, OneSubmissionMixin
 from leads.consent import consent_text
 from leads.models import ConsentPurpose, TimeWindow
 
@@ -27,7 +27,7 @@ def photo_consent_field() -> forms.BooleanField:
     return forms.BooleanField(required=False, label=text)
 
 
-class RecommendationForm(HoneypotMixin, forms.Form):
+class RecommendationForm(OneSubmissionMixin, HoneypotMixin, forms.Form):
     """Describe a concern in words, upload a voice recording, or a photo: one of them."""
 
     query = forms.CharField(
@@ -66,7 +66,7 @@ class RecommendationForm(HoneypotMixin, forms.Form):
         return _read_upload(upload, limit=MAX_PHOTO_BYTES, what="photo") if upload else None
 
 
-class FaceAnalysisForm(HoneypotMixin, forms.Form):
+class FaceAnalysisForm(OneSubmissionMixin, HoneypotMixin, forms.Form):
     photo = forms.FileField(
         label="A clear, front-facing photo of your face, in good light",
         widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
@@ -142,7 +142,7 @@ CostLineFormSet = forms.formset_factory(
 )
 
 
-class CostCalculatorForm(HoneypotMixin, forms.Form):
+class CostCalculatorForm(OneSubmissionMixin, HoneypotMixin, forms.Form):
     budget_range = forms.ChoiceField(
         choices=[(key, label) for key, (label, _, _) in BUDGET_RANGES.items()],
         initial="not_sure",
@@ -150,7 +150,7 @@ class CostCalculatorForm(HoneypotMixin, forms.Form):
     )
 
 
-class BookingForm(forms.Form):
+class BookingForm(OneSubmissionMixin, forms.Form):
     """Preferred treatment and time; contact fields are added by leads.forms for
     visitors the clinic does not know yet."""
 

@@ -48,18 +48,21 @@ def _recommendations_data(analysis: QueryAnalysis) -> list[dict]:
 
 
 def recommendation_from_text(
-    *, session: UserSession, text: str, input_kind: str = "text", extra: dict | None = None
+    *, session: UserSession, text: str, input_kind: str = "text", extra: dict | None = None,
+    submission_key: str | None = None,
 ) -> UserInteraction:
     """Analyse what the patient wrote (or said) and track the recommendation."""
     analysis = analyse_query(text, catalog_entries())
     data = {**analysis.as_data(), "input": input_kind, "recommendations": _recommendations_data(analysis)}
     return track_user_interaction(
         session, InteractionType.AI_RECOMMENDATION, _with_categories({**data, **(extra or {})}),
-        page_url="/enhanced-ai/",
+        page_url="/enhanced-ai/", submission_key=submission_key,
     )
 
 
-def recommendation_from_voice(*, session: UserSession, audio: bytes) -> UserInteraction:
+def recommendation_from_voice(
+    *, session: UserSession, audio: bytes, submission_key: str | None = None
+) -> UserInteraction:
     """Transcribe a recording offline with the catalog's vocabulary, then as text."""
     words = [name for entry in catalog_entries() for name in (entry.name, *entry.keywords)]
     try:
@@ -71,6 +74,7 @@ def recommendation_from_voice(*, session: UserSession, audio: bytes) -> UserInte
     return recommendation_from_text(
         session=session, text=transcript.text, input_kind="voice",
         extra={"transcript": transcript.text, "audio_seconds": round(transcript.duration_seconds, 1)},
+        submission_key=submission_key,
     )
 
 
@@ -106,7 +110,9 @@ def _findings_data(analysis: face.FaceAnalysis) -> dict:
     }
 
 
-def recommendation_from_photo(*, session: UserSession, image: bytes) -> UserInteraction:
+def recommendation_from_photo(
+    *, session: UserSession, image: bytes, submission_key: str | None = None
+) -> UserInteraction:
     """The AI recommender's photo mode: recommend from the face analysis's findings."""
     analysis = _analyse_photo(image, "photo")
     data = {
@@ -116,11 +122,12 @@ def recommendation_from_photo(*, session: UserSession, image: bytes) -> UserInte
         **_photo_consent(),
     }
     return track_user_interaction(
-        session, InteractionType.AI_RECOMMENDATION, _with_categories(data), page_url="/enhanced-ai/"
+        session, InteractionType.AI_RECOMMENDATION, _with_categories(data), page_url="/enhanced-ai/",
+        submission_key=submission_key,
     )
 
 
-def face_analysis_run(*, session: UserSession, image: bytes) -> UserInteraction:
+def face_analysis_run(*, session: UserSession, image: bytes, submission_key: str | None = None) -> UserInteraction:
     analysis = _analyse_photo(image, "photo")
     data = {
         **_findings_data(analysis),
@@ -128,7 +135,8 @@ def face_analysis_run(*, session: UserSession, image: bytes) -> UserInteraction:
         **_photo_consent(),
     }
     return track_user_interaction(
-        session, InteractionType.FACE_ANALYSIS, _with_categories(data), page_url="/enhanced-face/"
+        session, InteractionType.FACE_ANALYSIS, _with_categories(data), page_url="/enhanced-face/",
+        submission_key=submission_key,
     )
 
 
@@ -181,7 +189,7 @@ def cost_quote(choices: Sequence[CostChoice]) -> Quote:
 
 @transaction.atomic
 def cost_estimate_run(
-    *, session: UserSession, choices: Sequence[CostChoice], budget_range: str
+    *, session: UserSession, choices: Sequence[CostChoice], budget_range: str, submission_key: str | None = None
 ) -> tuple[UserInteraction, Quote]:
     if budget_range not in BUDGET_RANGES:
         raise ValidationError({"budget_range": "Please choose a budget range."})
@@ -191,7 +199,8 @@ def cost_estimate_run(
     if level:
         data["budget_level"] = level
     interaction = track_user_interaction(
-        session, InteractionType.COST_CALCULATOR, _with_categories(data), page_url="/enhanced-cost/"
+        session, InteractionType.COST_CALCULATOR, _with_categories(data), page_url="/enhanced-cost/",
+        submission_key=submission_key,
     )
     return interaction, quote
 

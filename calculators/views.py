@@ -38,12 +38,13 @@ def recommend(request):
     if request.method == "POST" and form.is_valid():
         session, data = request.user_session, form.cleaned_data
         try:
+            key = form.submission_key
             if data["audio"]:
-                interaction = services.recommendation_from_voice(session=session, audio=data["audio"])
+                interaction = services.recommendation_from_voice(session=session, audio=data["audio"], submission_key=key)
             elif data["photo"]:
-                interaction = services.recommendation_from_photo(session=session, image=data["photo"])
+                interaction = services.recommendation_from_photo(session=session, image=data["photo"], submission_key=key)
             else:
-                interaction = services.recommendation_from_text(session=session, text=data["query"])
+                interaction = services.recommendation_from_text(session=session, text=data["query"], submission_key=key)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -66,7 +67,9 @@ def face(request):
     form = FaceAnalysisForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            interaction = services.face_analysis_run(session=request.user_session, image=form.cleaned_data["photo"])
+            interaction = services.face_analysis_run(
+                session=request.user_session, image=form.cleaned_data["photo"], submission_key=form.submission_key
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -95,7 +98,8 @@ def cost(request):
         ]
         try:
             interaction, _ = services.cost_estimate_run(
-                session=request.user_session, choices=choices, budget_range=form.cleaned_data["budget_range"]
+                session=request.user_session, choices=choices, budget_range=form.cleaned_data["budget_range"],
+                submission_key=form.submission_key,
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -133,6 +137,7 @@ def book(request):
                 preferred_date=booking.cleaned_data["preferred_date"],
                 time_window=booking.cleaned_data["time_window"],
                 data=contact.cleaned_data,
+                submission_key=booking.submission_key,
             )
         except ValidationError as error:
             add_service_errors(contact, error)

@@ -1,4 +1,7 @@
-"""Pieces shared by the public forms: the honeypot field that turns form-filling robots away."""
+"""Pieces shared by the public forms: the honeypot that turns robots away, and the
+one-time submission id that makes a double click harmless."""
+
+import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -38,3 +41,20 @@ class HoneypotMixin:
         if self.cleaned_data.get(HONEYPOT_FIELD):
             raise ValidationError(HONEYPOT_ERROR, code="honeypot")
         return super().clean()
+
+
+SUBMISSION_FIELD = "submission_id"
+
+
+class OneSubmissionMixin:
+    """A fresh id in every rendered form: a double click or a browser retry posts the
+    same id twice, and the services record it once (UserInteraction.external_id)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[SUBMISSION_FIELD] = forms.UUIDField(required=False, initial=uuid.uuid4, widget=forms.HiddenInput)
+
+    @property
+    def submission_key(self) -> str | None:
+        value = self.cleaned_data.get(SUBMISSION_FIELD)
+        return f"submission:{value}" if value else None

@@ -113,8 +113,10 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The tracker locks the session row on every interaction; wait for a busy
-    # writer instead of failing at once when runserver serves two requests.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # writer instead of failing at once when runserver serves two requests. IMMEDIATE
+    # transactions take the write lock at BEGIN, so writers queue (within the timeout)
+    # instead of deadlocking when two read-then-write transactions meet.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -87,14 +87,25 @@ def track_user_interaction(
     page_url: str = "",
     engagement_seconds: int = 0,
     occurred_at: datetime | None = None,
+    submission_key: str | None = None,
 ) -> UserInteraction:
-    """Record one interaction, score the journey it completes, update the session."""
+    """Record one interaction, score the journey it completes, update the session.
+
+    With a `submission_key` (the one-time id of the form that was posted), posting the
+    same form again returns the interaction recorded the first time."""
     data = _validated_data(interaction_type, data)
     if engagement_seconds < 0:
         raise ValidationError({"engagement_seconds": "Engagement time cannot be negative."})
     occurred_at = occurred_at or timezone.now()
     # Lock the visitor so two tabs tracking at once cannot both miss each other.
     session = UserSession.objects.select_for_update().get(pk=session.pk)
+    if submission_key:
+        # After taking the lock: a simultaneous duplicate waits for the first to commit.
+        recorded = UserInteraction.objects.filter(external_id=submission_key).first()
+        if recorded is not None:
+            if recorded.session_id == session.pk:
+                return recorded
+            submission_key = None  # another visitor's id (a copied page): record, not under it
     session.engagement_seconds += engagement_seconds
 
     earlier = journey_interactions(session=session).filter(created_at__lte=occurred_at)
@@ -113,6 +124,7 @@ def track_user_interaction(
         score=result.points,
         score_reasons=result.reasons_as_data(),
         created_at=occurred_at,
+        external_id=submission_key,
     )
 
     session.interaction_count += 1

@@ -297,6 +297,7 @@ def appointment_request(
     treatment_category: str = "",
     occurred_at: datetime | None = None,
     notify: bool = True,
+    submission_key: str | None = None,
 ) -> Appointment:
     """Book: track the booking, make (or update) the lead, store the request, all or
     nothing. `occurred_at` dates a booking from the past (demo data, history import)."""
@@ -321,7 +322,11 @@ def appointment_request(
         },
         page_url="/book/",
         occurred_at=occurred_at,
+        submission_key=submission_key,
     )
+    booked = Appointment.objects.filter(interaction=interaction).first()
+    if booked is not None:
+        return booked  # the same booking form posted twice
     lead = create_lead_from_form(
         session=session, interaction=interaction, data=data, occurred_at=occurred_at, notify=notify
     )

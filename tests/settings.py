@@ -5,3 +5,9 @@ from clinic.settings import *  # noqa: F403
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LEAD_NOTIFICATION_EMAILS = ["frontdesk@clinic.test"]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not the in-memory default: shared-cache memory databases lock whole
+    # tables at once, so concurrent writers (tests/leads/test_concurrency.py) fail
+    # instead of waiting their turn as they do on a real SQLite file.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}  # noqa: F405

@@ -286,3 +286,37 @@ def test_a_recording_that_is_not_audio_is_refused_on_the_page(client):
     response = client.post("/enhanced-ai/", {"audio": fake})
     assert response.status_code == 400
     assert not UserInteraction.objects.exists()
+
+
+def submission_id_of(page) -> str:
+    import re
+
+    return re.search(r'name="submission_id" value="([0-9a-f-]+)"', page.content.decode()).group(1)
+
+
+def test_a_double_click_on_a_tool_records_one_interaction_and_shows_the_same_result(client):
+    key = submission_id_of(client.get("/enhanced-ai/"))
+    first = client.post("/enhanced-ai/", {"query": "lip filler", "submission_id": key})
+    again = client.post("/enhanced-ai/", {"query": "lip filler", "submission_id": key})
+    assert first.url == again.url
+    assert UserInteraction.objects.count() == 1
+    other = client.post("/enhanced-ai/", {"query": "lip filler", "submission_id": submission_id_of(client.get("/enhanced-ai/"))})
+    assert other.url != first.url and UserInteraction.objects.count() == 2
+
+
+def test_a_retried_booking_makes_one_appointment_and_one_lead(client):
+    key = submission_id_of(client.get("/book/"))
+    soon = (timezone.localdate() + datetime.timedelta(days=5)).isoformat()
+    form = {"treatment": "botox", "preferred_date": soon, "time_window": "morning", **CONTACT, "submission_id": key}
+    first, again = client.post("/book/", form), client.post("/book/", form)
+    assert first.url == again.url
+    assert (Appointment.objects.count(), Lead.objects.count(), UserInteraction.objects.count()) == (1, 1, 1)
+
+
+def test_a_submission_id_copied_from_another_visitor_is_not_theirs(client):
+    key = submission_id_of(client.get("/enhanced-ai/"))
+    client.post("/enhanced-ai/", {"query": "lip filler", "submission_id": key})
+    client.cookies.clear()
+    response = client.post("/enhanced-ai/", {"query": "botox", "submission_id": key})
+    assert response.status_code == 302
+    assert UserInteraction.objects.count() == 2
