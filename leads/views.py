@@ -1,6 +1,7 @@
 """Public views of the contact form: submit, dismiss, thank-you and its second step."""
 
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,8 +24,12 @@ def add_service_errors(form, error: ValidationError) -> None:
 
 
 def safe_next(request, fallback: str = "/") -> str:
+    """Where to go back to: a path on this site, nothing else (not another site, and
+    not a bare word, which Django's redirect() would take for a view name)."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return fallback
 
@@ -76,7 +81,7 @@ def contact(request):
 def dismiss(request):
     if request.user_session is not None:
         contact_prompt_dismissed(request.user_session)
-    return redirect(safe_next(request))
+    return HttpResponseRedirect(safe_next(request))
 
 
 @limit_posts(FORMS)

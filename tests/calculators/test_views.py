@@ -320,3 +320,9 @@ def test_a_submission_id_copied_from_another_visitor_is_not_theirs(client):
     response = client.post("/enhanced-ai/", {"query": "botox", "submission_id": key})
     assert response.status_code == 302
     assert UserInteraction.objects.count() == 2
+
+
+@pytest.mark.parametrize("target", ["9999", "home", "javascript:alert(1)", "//evil.example/x"])
+def test_dismiss_goes_home_for_anything_but_a_local_path(client, target):
+    client.get("/")
+    assert client.post("/contact/dismiss/", {"next": target}).url == "/"
