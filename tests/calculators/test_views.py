@@ -326,3 +326,37 @@ def test_a_submission_id_copied_from_another_visitor_is_not_theirs(client):
 def test_dismiss_goes_home_for_anything_but_a_local_path(client, target):
     client.get("/")
     assert client.post("/contact/dismiss/", {"next": target}).url == "/"
+
+
+def png_bomb() -> bytes:
+    """A tiny PNG whose header claims 20,000 x 20,000 pixels (400 megapixels)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("1", (20_000, 20_000)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("bomb.png", png_bomb(), "too large"),
+        ("me.jpg", b"<?php system($_GET['c']); ?>", "could not open this file as a photo"),
+        ("empty.jpg", b"", "empty"),
+        ("huge.jpg", b"\xff\xd8\xff" + b"0" * (30 * 1024 * 1024), "too large"),
+    ],
+    ids=["decompression-bomb", "php-renamed-jpg", "zero-bytes", "30-mb"],
+)
+def test_bad_uploads_are_refused_with_a_clear_message_and_nothing_is_stored(client, tmp_path, settings, name, content,
+                                                                             message):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    upload = SimpleUploadedFile(name, content, content_type="image/jpeg")
+    response = client.post("/enhanced-face/", {"photo": upload, "photo_consent": "on"})
+    assert response.status_code == 400
+    assert message in response.content.decode().lower()
+    assert not UserInteraction.objects.exists()
+    assert not any(tmp_path.iterdir())
