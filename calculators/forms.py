@@ -1,6 +1,7 @@
 """Forms of the public tools: they parse and check input; the services do the work."""
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -72,6 +73,11 @@ class FaceAnalysisForm(OneSubmissionMixin, HoneypotMixin, forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
     )
     photo_consent = photo_consent_field()
+    keep_photo = forms.BooleanField(
+        required=False,
+        label="Keep my photo with my analysis for my practitioner (deleted after "
+        f"{settings.PHOTO_RETENTION_DAYS} days, or whenever I ask)",
+    )
 
     def clean_photo(self) -> bytes:
         return _read_upload(self.cleaned_data["photo"], limit=MAX_PHOTO_BYTES, what="photo")

@@ -1,11 +1,14 @@
 """Run the public tools: compute the result, track it as an interaction."""
 
+import io
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 
 from calculators import face, speech
@@ -14,7 +17,7 @@ from calculators.models import PriceUnit, Procedure
 from calculators.pricing import PriceItem, Quote, build_quote
 from calculators.recommender import QueryAnalysis, analyse_query, recommend
 from calculators.vocabulary import CONCERNS, speech_phrases
-from interactions.models import InteractionType, UserInteraction, UserSession
+from interactions.models import InteractionPhoto, InteractionType, UserInteraction, UserSession
 from interactions.tracker import track_user_interaction
 from leads.consent import consent_text
 from leads.models import ConsentPurpose
@@ -127,16 +130,32 @@ def recommendation_from_photo(
     )
 
 
-def face_analysis_run(*, session: UserSession, image: bytes, submission_key: str | None = None) -> UserInteraction:
+def face_analysis_run(
+    *, session: UserSession, image: bytes, submission_key: str | None = None, keep_photo: bool = False
+) -> UserInteraction:
+    """Analyse the photo and track it; keep the photo only if the patient asked."""
     analysis = _analyse_photo(image, "photo")
     data = {
         **_findings_data(analysis),
         "recommendations": _recommendations_data(_analysis_from_concerns(analysis.concerns)),
         **_photo_consent(),
     }
-    return track_user_interaction(
-        session, InteractionType.FACE_ANALYSIS, _with_categories(data), page_url="/enhanced-face/",
-        submission_key=submission_key,
+    interaction = track_user_interaction(
+        session, InteractionType.FACE_ANALYSIS, _with_categories({**data, "photo_kept": keep_photo}),
+        page_url="/enhanced-face/", submission_key=submission_key,
+    )
+    if keep_photo and not hasattr(interaction, "photo"):
+        photo_keep(interaction=interaction, image=image)
+    return interaction
+
+
+def photo_keep(*, interaction: UserInteraction, image: bytes) -> InteractionPhoto:
+    """Store the photo as the validated, re-encoded image: no EXIF, no GPS, no
+    camera data; whatever the upload carried besides pixels is gone."""
+    buffer = io.BytesIO()
+    face.load_image(image).save(buffer, "JPEG", quality=90)
+    return InteractionPhoto.objects.create(
+        interaction=interaction, image=ContentFile(buffer.getvalue(), name=f"{uuid.uuid4()}.jpg")
     )
 
 

@@ -68,7 +68,8 @@ def face(request):
     if request.method == "POST" and form.is_valid():
         try:
             interaction = services.face_analysis_run(
-                session=request.user_session, image=form.cleaned_data["photo"], submission_key=form.submission_key
+                session=request.user_session, image=form.cleaned_data["photo"], submission_key=form.submission_key,
+                keep_photo=form.cleaned_data["keep_photo"],
             )
         except ValidationError as error:
             add_service_errors(form, error)

@@ -228,6 +228,8 @@ CLINIC_PHONE_REGION = os.environ.get("CLINIC_PHONE_REGION", "GB")
 # `manage.py purge_expired` (run it daily): about 13 months, the usual limit for
 # analytics data kept without consent.
 VISITOR_RETENTION_DAYS = int(os.environ.get("VISITOR_RETENTION_DAYS", "395"))
+# Face photos a patient asked the clinic to keep are deleted after this many days.
+PHOTO_RETENTION_DAYS = int(os.environ.get("PHOTO_RETENTION_DAYS", "90"))
 
 # The anonymous visitor cookie (interactions.middleware).
 VISITOR_COOKIE_NAME = "clinic_visitor"

@@ -117,3 +117,21 @@ class UserInteraction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_interaction_type_display()} ({self.score})"
+
+
+class InteractionPhoto(models.Model):
+    """A face photo the patient asked the clinic to keep with their analysis. Stored
+    only from the validated, metadata-free image; deleted after PHOTO_RETENTION_DAYS,
+    or with the person's data (biometric data: GDPR Art. 9)."""
+
+    interaction = models.OneToOneField(UserInteraction, on_delete=models.CASCADE, related_name="photo")
+    image = models.ImageField(upload_to="photos/%Y/%m/")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"Photo of interaction {self.interaction_id}"
+
+    def delete(self, *args, **kwargs):
+        # The file goes with the row: no biometric data is left on disk.
+        self.image.delete(save=False)
+        return super().delete(*args, **kwargs)

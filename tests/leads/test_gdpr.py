@@ -102,7 +102,7 @@ def test_purging_removes_only_stale_anonymous_visitors(demo):
     UserSession.objects.filter(pk=converted.pk).update(last_seen_at=old)
     out = StringIO()
     call_command("purge_expired", "--dry-run", stdout=out)
-    assert "would delete 5 anonymous visitors" in out.getvalue()
+    assert "would delete 5 anonymous visitors" in out.getvalue() and "0 kept photos" in out.getvalue()
     call_command("purge_expired", stdout=StringIO())
     assert not UserSession.objects.filter(pk__in=stale_ids).exists()
     assert not UserInteraction.objects.filter(session_id__in=stale_ids).exists()

@@ -9,7 +9,8 @@ from leads.gdpr import purge_expired
 class Command(BaseCommand):
     help = (
         f"Delete anonymous visitors (never leads) not seen for VISITOR_RETENTION_DAYS "
-        f"({settings.VISITOR_RETENTION_DAYS}) days, with their interactions. Run it daily."
+        f"({settings.VISITOR_RETENTION_DAYS}) days, with their interactions, and kept photos older than "
+        f"PHOTO_RETENTION_DAYS ({settings.PHOTO_RETENTION_DAYS}). Run it daily."
     )
 
     def add_arguments(self, parser):
@@ -17,7 +18,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, dry_run, **options):
         summary = purge_expired(dry_run=dry_run, actor_label="manage.py purge_expired")
-        counts = f"{summary.sessions} anonymous visitors and {summary.interactions} interactions"
+        counts = (f"{summary.sessions} anonymous visitors, {summary.interactions} interactions "
+                  f"and {summary.photos} kept photos")
         if dry_run:
             self.stdout.write(f"Dry run, nothing was deleted: would delete {counts}.")
         else:
