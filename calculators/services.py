@@ -224,13 +224,16 @@ def cost_estimate_run(
     return interaction, quote
 
 
-def catalog_search(*, session: UserSession, query: str) -> list[Procedure]:
-    """Treatments matching a search, best first; the search is tracked."""
+def catalog_search(*, session: UserSession | None, query: str) -> list[Procedure]:
+    """Treatments matching a search, best first; the search is tracked when there is a
+    visitor session (without tracking consent in strict mode there is none)."""
     catalog = catalog_entries()
     analysis = analyse_query(query, catalog)
     slugs = [r.slug for r in recommend(analysis, catalog, limit=10)]
     by_slug = Procedure.objects.in_bulk(slugs, field_name="slug")
     results = [by_slug[slug] for slug in slugs if slug in by_slug]
+    if session is None:
+        return results
     track_user_interaction(
         session, InteractionType.SEARCH,
         {"query": analysis.text, "concerns": list(analysis.concerns), "results": slugs,

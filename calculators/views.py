@@ -17,6 +17,7 @@ from calculators.models import Procedure, ProcedureCategory
 from calculators.services import CostChoice
 from clinic.ratelimits import FORMS, UPLOADS, limit_posts
 from interactions.models import InteractionType, UserInteraction
+from interactions.services import visitor_session
 from leads.forms import ContactForm
 from leads.models import Appointment
 from leads.services import appointment_request
@@ -36,7 +37,7 @@ def _invalid(request, template: str, context: dict):
 def recommend(request):
     form = RecommendationForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        session, data = request.user_session, form.cleaned_data
+        session, data = visitor_session(request), form.cleaned_data
         try:
             key = form.submission_key
             if data["audio"]:
@@ -68,7 +69,7 @@ def face(request):
     if request.method == "POST" and form.is_valid():
         try:
             interaction = services.face_analysis_run(
-                session=request.user_session, image=form.cleaned_data["photo"], submission_key=form.submission_key,
+                session=visitor_session(request), image=form.cleaned_data["photo"], submission_key=form.submission_key,
                 keep_photo=form.cleaned_data["keep_photo"],
             )
         except ValidationError as error:
@@ -99,7 +100,7 @@ def cost(request):
         ]
         try:
             interaction, _ = services.cost_estimate_run(
-                session=request.user_session, choices=choices, budget_range=form.cleaned_data["budget_range"],
+                session=visitor_session(request), choices=choices, budget_range=form.cleaned_data["budget_range"],
                 submission_key=form.submission_key,
             )
         except ValidationError as error:
@@ -124,14 +125,14 @@ def cost_result(request, pk: int):
 def book(request):
     session = request.user_session
     booking = BookingForm(request.POST or None, initial={"treatment": request.GET.get("treatment", "")})
-    contact = ContactForm(request.POST or None, lead=session.lead)
+    contact = ContactForm(request.POST or None, lead=session.lead if session else None)
     for name in ("interaction", "next"):
         del contact.fields[name]
     if request.method == "POST" and booking.is_valid() and contact.is_valid():
         procedure = booking.cleaned_data["treatment"]
         try:
             appointment = appointment_request(
-                session=session,
+                session=visitor_session(request),
                 treatment=procedure.name if procedure else "Consultation",
                 treatment_slug=procedure.slug if procedure else "",
                 treatment_category=procedure.category if procedure else "",
@@ -155,7 +156,7 @@ def book_confirmed(request, pk: int):
 def treatments(request):
     query = (request.GET.get("q") or "").strip()[:200]
     if query:
-        results = services.catalog_search(session=request.user_session, query=query)
+        results = services.catalog_search(session=request.user_session, query=query)  # None: not tracked
     else:
         results = list(Procedure.objects.filter(is_active=True))
     return TemplateResponse(request, "calculators/treatments.html", {

@@ -231,6 +231,13 @@ VISITOR_RETENTION_DAYS = int(os.environ.get("VISITOR_RETENTION_DAYS", "395"))
 # Face photos a patient asked the clinic to keep are deleted after this many days.
 PHOTO_RETENTION_DAYS = int(os.environ.get("PHOTO_RETENTION_DAYS", "90"))
 
+# "legitimate_interest": visits are recorded from the first page (the default);
+# "strict": nothing is recorded until the visitor accepts the cookie banner.
+TRACKING_CONSENT_MODE = os.environ.get("TRACKING_CONSENT_MODE", "legitimate_interest")
+if TRACKING_CONSENT_MODE not in ("legitimate_interest", "strict"):
+    raise ImproperlyConfigured("TRACKING_CONSENT_MODE must be legitimate_interest or strict.")
+CONSENT_COOKIE_NAME = "clinic_cookie_consent"
+
 # The anonymous visitor cookie (interactions.middleware).
 VISITOR_COOKIE_NAME = "clinic_visitor"
 VISITOR_COOKIE_AGE_SECONDS = 60 * 60 * 24 * 180

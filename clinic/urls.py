@@ -29,6 +29,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("", include("calculators.urls")),
     path("", include("leads.urls")),
+    path("", include("interactions.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic.ratelimits import TRACKING, limit_posts
+from interactions.consent import tracking_allowed
 from interactions.models import InteractionType
 from interactions.tracker import contact_prompt_shown, should_show_contact_form, track_user_interaction
 
@@ -65,6 +66,8 @@ class TrackView(APIView):
 
     @extend_schema(request=TrackSerializer, responses={201: TrackResponseSerializer}, auth=[])
     def post(self, request):
+        if not tracking_allowed(request) or request.user_session is None:
+            raise PermissionDenied("Tracking is off until the visitor accepts cookies.")
         payload = TrackSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         event = payload.validated_data

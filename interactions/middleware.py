@@ -1,9 +1,11 @@
-"""Give every visitor an anonymous UserSession, kept in a cookie."""
+"""Give every visitor an anonymous UserSession, kept in a cookie (in strict consent
+mode, only once they have accepted tracking)."""
 
 import uuid
 
 from django.conf import settings
 
+from interactions.consent import tracking_allowed
 from interactions.models import UserSession
 from interactions.services import UTM_FIELDS, client_ip, external_referrer, session_start, session_touch
 
@@ -21,8 +23,11 @@ class UserSessionMiddleware:
             return self.get_response(request)
 
         session = self._known_session(request)
-        is_new = session is None
-        if is_new:
+        allowed = tracking_allowed(request)
+        if session is not None:
+            if allowed:
+                session_touch(session=session)
+        elif allowed:
             session = session_start(
                 landing_page=request.get_full_path(),
                 referrer=external_referrer(request.META.get("HTTP_REFERER", ""), request.get_host()),
@@ -30,12 +35,12 @@ class UserSessionMiddleware:
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
                 ip=client_ip(request),
             )
-        else:
-            session_touch(session=session)
         request.user_session = session
 
         response = self.get_response(request)
-        if is_new or request.COOKIES.get(settings.VISITOR_COOKIE_NAME) != str(session.public_id):
+        # The view may have made the session (interactions.services.visitor_session).
+        session = request.user_session
+        if session is not None and request.COOKIES.get(settings.VISITOR_COOKIE_NAME) != str(session.public_id):
             response.set_cookie(
                 settings.VISITOR_COOKIE_NAME,
                 str(session.public_id),

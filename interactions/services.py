@@ -102,3 +102,12 @@ def session_touch(*, session: UserSession, now: datetime | None = None) -> None:
         updates["visit_count"] = F("visit_count") + 1
     UserSession.objects.filter(pk=session.pk).update(**updates)
     session.refresh_from_db(fields=["last_seen_at", "visit_count"])
+
+
+def visitor_session(request: HttpRequest) -> UserSession:
+    """The visitor's session for a tool they are using. Without tracking consent (strict
+    mode) the middleware records none, so one is made now, because showing the patient
+    their result needs it, and with nothing beyond that: no attribution, browser or address."""
+    if request.user_session is None:
+        request.user_session = session_start(landing_page=request.path)
+    return request.user_session

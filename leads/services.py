@@ -132,12 +132,26 @@ def _has_contact_consent(lead_id: int | None) -> bool:
     ).exists()
 
 
+def _record_photo_consents(*, lead: Lead, session: UserSession, method: str) -> None:
+    """Photo analysis was agreed to before the visitor was a lead (kept with the
+    interaction); now there is a lead, it becomes a Consent record with its words."""
+    recorded = set(Consent.objects.filter(lead=lead, purpose=ConsentPurpose.PHOTO_ANALYSIS)
+                   .values_list("created_at", flat=True))
+    for agreed_at, data in session.interactions.filter(data__has_key="photo_consent").values_list("created_at", "data"):
+        version, text = consent_text(ConsentPurpose.PHOTO_ANALYSIS)
+        if agreed_at in recorded or data.get("photo_consent") != version:
+            continue
+        Consent.objects.create(lead=lead, session=session, purpose=ConsentPurpose.PHOTO_ANALYSIS, text=text,
+                               text_version=version, method=method, created_at=agreed_at)
+
+
 def _record_consents(
     *, lead: Lead, session: UserSession, data: Mapping[str, Any], now: datetime, method: str
 ) -> None:
     purposes = [ConsentPurpose.CONTACT] if data.get("consent_contact") is True else []
     if data.get("consent_marketing") is True:
         purposes.append(ConsentPurpose.MARKETING)
+    _record_photo_consents(lead=lead, session=session, method=method)
     for purpose in purposes:
         version, text = consent_text(purpose)
         Consent.objects.create(

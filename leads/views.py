@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from clinic.ratelimits import FORMS, limit_posts
 from interactions.models import UserInteraction
+from interactions.services import visitor_session
 from interactions.tracker import contact_prompt_dismissed, contact_prompt_shown, should_show_contact_form
 from leads.forms import ContactDetailsForm, ContactForm
 from leads.services import create_lead_from_form, lead_add_contact_details
@@ -64,7 +65,7 @@ def contact(request):
     if request.method == "POST" and form.is_valid():
         try:
             create_lead_from_form(
-                session=session,
+                session=visitor_session(request),
                 interaction=_own_interaction(request, form.cleaned_data.get("interaction")),
                 data=form.cleaned_data,
             )

@@ -82,3 +82,14 @@ def test_the_export_of_a_person_includes_their_kept_photo(client):
     photos = json.loads(out.getvalue())["photos"]
     assert len(photos) == 1
     assert Image.open(io.BytesIO(base64.b64decode(photos[0]["jpeg_base64"]))).size == (512, 512)
+
+
+def test_the_photo_consent_becomes_a_consent_record_when_the_visitor_becomes_a_lead(client):
+    from leads.models import Consent
+
+    client.post("/enhanced-face/", {"photo": photo_with_gps(), "photo_consent": "on"})
+    client.post("/contact/", CONTACT)
+    purposes = sorted(Consent.objects.values_list("purpose", "text_version"))
+    assert purposes == [("contact", "contact-v1"), ("photo_analysis", "photo-v1")]
+    photo = Consent.objects.get(purpose="photo_analysis")
+    assert "biometric" in photo.text and photo.created_at < Consent.objects.get(purpose="contact").created_at
