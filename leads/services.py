@@ -232,12 +232,17 @@ def lead_rescore(*, lead: Lead, notify: bool = True) -> engine.ScoreResult:
 
 def lead_apply_score(*, lead: Lead, result: engine.ScoreResult, notify: bool = True) -> None:
     """Store a new score; the first time a lead reaches high intent, tell staff
-    (unless `notify` is off: the crossing is still recorded, so no e-mail follows later)."""
+    (unless `notify` is off: the crossing is still recorded, so no e-mail follows later).
+    An unchanged score writes nothing, so a lead's updated_at keeps meaning something."""
+    reasons = result.reasons_as_data()
+    crossing = result.level == EngagementLevel.HIGH and lead.high_intent_notified_at is None
+    if (lead.lead_score, lead.engagement_level, lead.score_reasons) == (result.points, result.level, reasons) and not crossing:
+        return
     lead.lead_score = result.points
     lead.engagement_level = result.level
-    lead.score_reasons = result.reasons_as_data()
+    lead.score_reasons = reasons
     fields = ["lead_score", "engagement_level", "score_reasons", "updated_at"]
-    if result.level == EngagementLevel.HIGH and lead.high_intent_notified_at is None:
+    if crossing:
         lead.high_intent_notified_at = timezone.now()
         fields.append("high_intent_notified_at")
         if notify:

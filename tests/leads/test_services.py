@@ -205,3 +205,13 @@ def test_a_known_visitor_is_not_asked_for_consent_again(visitor, contact):
     visitor.refresh_from_db()
     lead = create_lead_from_form(session=visitor, data={"message": "Also interested in a peel"})
     assert "peel" in lead.message and Lead.objects.count() == 1
+
+
+def test_rescoring_an_unchanged_lead_writes_nothing(visitor, contact):
+    tracker.track_user_interaction(visitor, "ai_recommendation", {})
+    lead = create_lead_from_form(session=visitor, data=contact)
+    lead.refresh_from_db()
+    stamp = lead.updated_at
+    lead_rescore(lead=lead)
+    lead.refresh_from_db()
+    assert lead.updated_at == stamp
