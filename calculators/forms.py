@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from calculators.models import Procedure, ProcedureCategory
 from calculators.services import BUDGET_RANGES
-from clinic.forms import HoneypotMixin, OneSubmissionMixin
+from core.forms import HoneypotMixin, OneSubmissionMixin
 from leads.consent import consent_text
 from leads.models import ConsentPurpose, TimeWindow
 

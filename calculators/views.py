@@ -15,13 +15,14 @@ from calculators.forms import (
 )
 from calculators.models import Procedure, ProcedureCategory
 from calculators.services import CostChoice
-from clinic.ratelimits import FORMS, UPLOADS, limit_posts
+from core.ratelimits import FORMS, UPLOADS, limit_posts
 from interactions.models import InteractionType, UserInteraction
 from interactions.services import visitor_session
 from leads.forms import ContactForm
 from leads.models import Appointment
 from leads.services import appointment_request
-from leads.views import add_service_errors, contact_prompt
+from core.views import add_service_errors
+from leads.views import contact_prompt
 
 
 def _result(request, pk: int, interaction_type: str) -> UserInteraction:

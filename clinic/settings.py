@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "axes",
     "clinic",
+    "core",
     "scoring",
     "interactions",
     "leads",
@@ -79,7 +80,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "interactions.middleware.UserSessionMiddleware",
-    # Answers a view's Ratelimited with clinic.ratelimits.too_many_requests (429).
+    # Answers a view's Ratelimited with core.ratelimits.too_many_requests (429).
     "django_ratelimit.middleware.RatelimitMiddleware",
     # Last, as django-axes requires: it turns a locked-out login into its lockout page.
     "axes.middleware.AxesMiddleware",
@@ -196,11 +197,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     # Staff endpoints: the admin's own model permissions (clinic/api_permissions.py).
-    "DEFAULT_PERMISSION_CLASSES": ["clinic.api_permissions.StaffModelPermissions"],
+    "DEFAULT_PERMISSION_CLASSES": ["core.permissions.StaffModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "clinic.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "clinic.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Clinic lead capture API",
@@ -290,7 +291,7 @@ CLINIC_RATE_LIMITS = {
     "tracking": os.environ.get("RATE_LIMIT_TRACKING", "120/m"),
 }
 RATELIMIT_ENABLE = env_bool("RATE_LIMITS_ENABLED", True)
-RATELIMIT_VIEW = "clinic.ratelimits.too_many_requests"
+RATELIMIT_VIEW = "core.ratelimits.too_many_requests"
 RATELIMIT_IP_META_KEY = "interactions.services.client_ip"
 # Reverse proxies in front of the app (each appends to X-Forwarded-For). Production
 # already trusts one for X-Forwarded-Proto; with 0 the address is REMOTE_ADDR.

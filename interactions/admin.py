@@ -4,13 +4,11 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from core.permissions import CONTACT_PERMISSION
 from interactions.selectors import interaction_summary
 
 from interactions.models import UserInteraction, UserSession
 
-
-# Leads are people: who may see which person a session or interaction belongs to.
-CONTACT_PERMISSION = "leads.view_contact_details"
 
 
 class LeadPrivacyMixin:

@@ -12,7 +12,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic.ratelimits import TRACKING, limit_posts
+from core.ratelimits import TRACKING, limit_posts
 from interactions.consent import tracking_allowed
 from interactions.models import InteractionType
 from interactions.tracker import contact_prompt_shown, should_show_contact_form, track_user_interaction

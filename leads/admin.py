@@ -16,11 +16,12 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from interactions.admin import CONTACT_PERMISSION, InteractionInline, ReadOnlyAdminMixin
+from core.permissions import CONTACT_PERMISSION
+from core.views import add_service_errors
+from interactions.admin import InteractionInline, ReadOnlyAdminMixin
 from leads.contact import normalise_email, normalise_phone
 from leads.models import Appointment, AuditEvent, CampaignCost, Consent, Lead, LeadNote, LeadStatus, LeadStatusChange
 from leads.services import MAX_MANUAL_ADJUSTMENT, lead_adjust_score, lead_assign_owner, lead_update_status
-from leads.views import add_service_errors
 from leads.exports import leads_csv
 from leads.gdpr import person_erase, person_export
 from leads.selectors import lead_interest

@@ -5,7 +5,7 @@ import django_filters
 from django.contrib.auth import get_user_model
 from rest_framework import mixins, serializers, viewsets
 
-from clinic.api_permissions import CONTACT_PERMISSION
+from core.permissions import CONTACT_PERMISSION
 from leads.models import Lead, LeadStatus
 from leads.services import lead_assign_owner, lead_update_status
 

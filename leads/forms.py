@@ -3,7 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from clinic.forms import HoneypotMixin
+from core.forms import HoneypotMixin
 from leads.consent import consent_text
 from leads.contact import normalise_email, normalise_phone
 from leads.models import Consent, ConsentPurpose, Lead

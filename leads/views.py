@@ -4,35 +4,15 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from clinic.ratelimits import FORMS, limit_posts
+from core.ratelimits import FORMS, limit_posts
+from core.views import add_service_errors, safe_next
 from interactions.models import UserInteraction
 from interactions.services import visitor_session
 from interactions.tracker import contact_prompt_dismissed, contact_prompt_shown, should_show_contact_form
 from leads.forms import ContactDetailsForm, ContactForm
 from leads.services import create_lead_from_form, lead_add_contact_details
-
-
-def add_service_errors(form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form, by field where it has one."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
-
-
-def safe_next(request, fallback: str = "/") -> str:
-    """Where to go back to: a path on this site, nothing else (not another site, and
-    not a bare word, which Django's redirect() would take for a view name)."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
 
 
 def contact_prompt(request, *, interaction: UserInteraction | None, title: str, force: bool = False) -> dict | None:

@@ -3,7 +3,7 @@
 import pytest
 from django.test import RequestFactory
 
-from clinic.ratelimits import limit_posts
+from core.ratelimits import limit_posts
 from interactions.services import client_ip
 
 

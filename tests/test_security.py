@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 from django.test import Client
 from django.utils import timezone
 
-from clinic.forms import HONEYPOT_ERROR
+from core.forms import HONEYPOT_ERROR
 from interactions.models import UserInteraction
 from leads.models import Appointment, Consent, Lead
 

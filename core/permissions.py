@@ -1,8 +1,11 @@
-"""API permissions that mirror the admin's (kept apart from clinic/api.py: DRF
-imports its default permission classes while it is still loading its views)."""
+"""Who may see what: the contact permission (leads are people) and the API permissions
+that mirror the admin's (kept apart from core/api.py: DRF imports its default permission
+classes while it is still loading its views)."""
 
 from rest_framework import permissions
 
+# Leads are people: only staff with this permission see who a lead, session or
+# interaction belongs to, or anything a patient typed.
 CONTACT_PERMISSION = "leads.view_contact_details"
 
 
