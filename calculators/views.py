@@ -16,13 +16,13 @@ from calculators.forms import (
 from calculators.models import Procedure, ProcedureCategory
 from calculators.services import CostChoice
 from core.ratelimits import FORMS, UPLOADS, limit_posts
+from core.views import add_service_errors
 from interactions.models import InteractionType, UserInteraction
 from interactions.services import visitor_session
 from leads.forms import ContactForm
 from leads.models import Appointment
 from leads.services import appointment_request
-from core.views import add_service_errors
-from leads.views import contact_prompt
+from leads.views import result_page
 
 
 def _result(request, pk: int, interaction_type: str) -> UserInteraction:
@@ -54,13 +54,12 @@ def recommend(request):
     return _invalid(request, "calculators/recommend.html", {"form": form})
 
 
+@limit_posts(FORMS)
 def recommend_result(request, pk: int):
     interaction = _result(request, pk, InteractionType.AI_RECOMMENDATION)
-    return TemplateResponse(request, "calculators/recommend_result.html", {
-        "interaction": interaction,
-        "data": interaction.data,
-        "prompt": contact_prompt(request, interaction=interaction, title="Get your personal treatment plan"),
-    })
+    return result_page(
+        request, "calculators/recommend_result.html", interaction=interaction, title="Get your personal treatment plan"
+    )
 
 
 @limit_posts(FORMS)
@@ -80,13 +79,12 @@ def face(request):
     return _invalid(request, "calculators/face.html", {"form": form})
 
 
+@limit_posts(FORMS)
 def face_result(request, pk: int):
     interaction = _result(request, pk, InteractionType.FACE_ANALYSIS)
-    return TemplateResponse(request, "calculators/face_result.html", {
-        "interaction": interaction,
-        "data": interaction.data,
-        "prompt": contact_prompt(request, interaction=interaction, title="Talk your results through with our team"),
-    })
+    return result_page(
+        request, "calculators/face_result.html", interaction=interaction, title="Talk your results through with our team"
+    )
 
 
 @limit_posts(FORMS)
@@ -111,15 +109,14 @@ def cost(request):
     return _invalid(request, "calculators/cost.html", {"formset": formset, "form": form})
 
 
+@limit_posts(FORMS)
 def cost_result(request, pk: int):
     interaction = _result(request, pk, InteractionType.COST_CALCULATOR)
     # A detailed quote is what the patient asks for here: the form is always offered.
-    prompt = contact_prompt(request, interaction=interaction, title="Get your detailed quote", force=True)
-    if prompt:
-        prompt["form"].initial["message"] = "Please send me a detailed quote."
-    return TemplateResponse(request, "calculators/cost_result.html", {
-        "interaction": interaction, "data": interaction.data, "prompt": prompt,
-    })
+    return result_page(
+        request, "calculators/cost_result.html", interaction=interaction, title="Get your detailed quote",
+        force=True, message="Please send me a detailed quote.",
+    )
 
 
 @limit_posts(FORMS)

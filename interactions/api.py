@@ -43,6 +43,10 @@ class TrackSerializer(serializers.Serializer):
     )
     scroll_depth = serializers.IntegerField(min_value=0, max_value=100, required=False)
     query = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    leaving = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Sent as the page is left (a beacon): nobody will see an offer, so none is made or counted.",
+    )
 
     def validate(self, data):
         if data["event"] == InteractionType.SEARCH and not data["query"].strip():
@@ -80,9 +84,10 @@ class TrackView(APIView):
             page_url=event["page_url"], engagement_seconds=event["engagement_seconds"],
         )
         session.refresh_from_db()
-        show = should_show_contact_form(session)
+        page = event["page_url"]
+        show = not event["leaving"] and should_show_contact_form(session, page=page)
         if show:
-            contact_prompt_shown(session)
+            contact_prompt_shown(session, page=page)
         return Response(
             {
                 "interaction": interaction.pk,

@@ -56,7 +56,12 @@ class UserSession(models.Model):
     )
     converted_at = models.DateTimeField(null=True, blank=True)
 
+    # Offers of the contact form in the visit numbered `contact_prompt_visit`: the
+    # pages it was shown on (a page counts once, however often it is reloaded or
+    # sends tracking beacons) and how many they are.
     contact_prompt_shown_count = models.PositiveSmallIntegerField(default=0)
+    contact_prompt_pages = models.JSONField(default=list, blank=True)
+    contact_prompt_visit = models.PositiveIntegerField(default=0)
     contact_prompt_last_shown_at = models.DateTimeField(null=True, blank=True)
     contact_prompt_dismissed_at = models.DateTimeField(null=True, blank=True)
 

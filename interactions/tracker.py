@@ -139,30 +139,49 @@ def track_user_interaction(
     return interaction
 
 
-def should_show_contact_form(session: UserSession, *, now: datetime | None = None) -> bool:
-    """Offer the contact form now? Only to visitors who are not yet leads, whose
-    intent has reached the clinic's threshold, who have not just said no, and who
-    have not already been asked too often."""
+def _prompt_pages_this_visit(session: UserSession) -> list[str]:
+    """The pages the contact form was offered on in the visitor's current visit."""
+    if session.contact_prompt_visit != session.visit_count:
+        return []
+    return list(session.contact_prompt_pages or [])
+
+
+def should_show_contact_form(session: UserSession, *, page: str = "", now: datetime | None = None) -> bool:
+    """Offer the contact form on `page` now? Only to visitors who are not yet leads,
+    whose intent has reached the clinic's threshold and who have not said no within
+    the cooldown. Each visit it is offered on at most `contact_prompt_max_shows`
+    pages; a page it was already offered on keeps offering it (a reload or a
+    tracking beacon from that page is not a new offer)."""
     if session.lead_id:
         return False
     config = scoring_settings_get()
-    if session.contact_prompt_shown_count >= config.contact_prompt_max_shows:
-        return False
     now = now or timezone.now()
     if session.contact_prompt_dismissed_at is not None:
         cooldown = timedelta(minutes=config.contact_prompt_cooldown_minutes)
         if now - session.contact_prompt_dismissed_at < cooldown:
             return False
-    return session.score >= config.contact_prompt_threshold
+    if session.score < config.contact_prompt_threshold:
+        return False
+    pages = _prompt_pages_this_visit(session)
+    return (bool(page) and page in pages) or len(pages) < config.contact_prompt_max_shows
 
 
-def contact_prompt_shown(session: UserSession, *, now: datetime | None = None) -> None:
-    now = now or timezone.now()
-    session.contact_prompt_shown_count += 1
-    session.contact_prompt_last_shown_at = now
-    session.save(update_fields=["contact_prompt_shown_count", "contact_prompt_last_shown_at"])
+def contact_prompt_shown(session: UserSession, *, page: str, now: datetime | None = None) -> None:
+    """Record that the contact form was offered on `page`; once per page and visit."""
+    pages = _prompt_pages_this_visit(session)
+    page = page[:500]
+    if page in pages:
+        return
+    session.contact_prompt_pages = [*pages, page]
+    session.contact_prompt_visit = session.visit_count
+    session.contact_prompt_shown_count = len(session.contact_prompt_pages)
+    session.contact_prompt_last_shown_at = now or timezone.now()
+    session.save(update_fields=[
+        "contact_prompt_pages", "contact_prompt_visit", "contact_prompt_shown_count", "contact_prompt_last_shown_at",
+    ])
 
 
 def contact_prompt_dismissed(session: UserSession, *, now: datetime | None = None) -> None:
+    """"No thanks": the one thing that silences the offer, for the cooldown."""
     session.contact_prompt_dismissed_at = now or timezone.now()
     session.save(update_fields=["contact_prompt_dismissed_at"])

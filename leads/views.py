@@ -1,7 +1,7 @@
 """Public views of the contact form: submit, dismiss, thank-you and its second step."""
 
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
@@ -21,15 +21,41 @@ def contact_prompt(request, *, interaction: UserInteraction | None, title: str, 
     session = request.user_session
     if session is None or (session.lead_id and not force):
         return None
-    if not force and not should_show_contact_form(session):
-        return None
+    page = request.get_full_path()
     if not force:
-        contact_prompt_shown(session)
+        if not should_show_contact_form(session, page=page):
+            return None
+        contact_prompt_shown(session, page=page)
     form = ContactForm(
         lead=session.lead,
-        initial={"interaction": interaction.pk if interaction else None, "next": request.get_full_path()},
+        initial={"interaction": interaction.pk if interaction else None, "next": page},
     )
     return {"form": form, "title": title, "dismissible": not force}
+
+
+def result_page(
+    request, template: str, *, interaction: UserInteraction, title: str, force: bool = False, message: str = ""
+) -> HttpResponse:
+    """A tool's result page with its contact form. The form posts back to the page
+    itself: a mistake in it shows the page again with the errors beside the fields
+    (and the results still there); a valid form makes the lead."""
+    context = {"interaction": interaction, "data": interaction.data, "prompt": None}
+    if request.method == "POST":
+        session = request.user_session
+        form = ContactForm(request.POST, lead=session.lead if session else None)
+        if form.is_valid():
+            try:
+                create_lead_from_form(session=visitor_session(request), interaction=interaction, data=form.cleaned_data)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                return redirect("leads:thanks")
+        context["prompt"] = {"form": form, "title": title, "dismissible": not force}
+        return TemplateResponse(request, template, context, status=400)
+    context["prompt"] = contact_prompt(request, interaction=interaction, title=title, force=force)
+    if context["prompt"] and message:
+        context["prompt"]["form"].initial["message"] = message
+    return TemplateResponse(request, template, context)
 
 
 def _own_interaction(request, pk) -> UserInteraction | None:

@@ -98,11 +98,11 @@ class ScoringSettings(models.Model):
     )
     contact_prompt_cooldown_minutes = models.PositiveIntegerField(
         default=24 * 60,
-        help_text="After a visitor dismisses the contact form, wait this long before offering it again.",
+        help_text="After a visitor says no thanks, wait this long before offering the contact form again.",
     )
     contact_prompt_max_shows = models.PositiveSmallIntegerField(
         default=3,
-        help_text="Never offer the contact form more often than this to one visitor.",
+        help_text="Offer the contact form on at most this many pages in one visit (a page counts once).",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

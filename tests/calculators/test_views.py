@@ -67,6 +67,37 @@ def test_the_contact_prompt_turns_the_visitor_into_a_lead_with_their_journey(cli
     assert "Thank you, Sarah" in page and "phone number" in page
 
 
+def test_the_prompt_posts_back_to_its_result_page_and_makes_the_lead(client):
+    client.post("/enhanced-ai/", {"query": "botox for my forehead lines before my wedding next month"})
+    interaction = UserInteraction.objects.get()
+    url = reverse("calculators:recommend_result", args=[interaction.pk])
+    assert f'action="{url}"' in client.get(url).content.decode()
+    response = client.post(url, CONTACT)
+    assert response.status_code == 302 and response.url == "/contact/thanks/"
+    assert Lead.objects.get().interaction == interaction
+
+
+def test_a_mistake_in_the_prompt_shows_the_result_page_again_with_the_errors_in_place(client):
+    client.post("/enhanced-ai/", {"query": "botox for my forehead lines before my wedding next month"})
+    url = reverse("calculators:recommend_result", args=[UserInteraction.objects.get().pk])
+    response = client.post(url, {**CONTACT, "email": "sarah@", "consent_contact": ""})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Anti-wrinkle injections (Botox)" in page  # the recommendations are still there
+    assert 'id="contact-prompt"' in page and "Enter a valid email address." in page
+    assert 'value="Sarah"' in page  # what they typed is kept
+    assert "No thanks, not now" in page
+    assert not Lead.objects.exists()
+
+
+def test_reloading_a_result_page_keeps_offering_the_form(client):
+    client.post("/enhanced-ai/", {"query": "botox for my forehead lines before my wedding next month"})
+    url = reverse("calculators:recommend_result", args=[UserInteraction.objects.get().pk])
+    for _ in range(5):
+        assert 'id="contact-prompt"' in client.get(url).content.decode()
+    assert session_of(client).contact_prompt_shown_count == 1
+
+
 def test_the_second_step_adds_the_phone_to_the_same_lead(client):
     client.post("/enhanced-ai/", {"query": "lip filler"})
     client.post("/contact/", CONTACT)

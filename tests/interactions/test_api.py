@@ -43,6 +43,22 @@ def test_the_answer_says_when_to_offer_the_contact_form_and_counts_the_offer(bro
     assert UserSession.objects.get().contact_prompt_shown_count == 1
 
 
+def test_beacons_from_one_page_count_as_one_offer(browser):
+    ScoringSettings.objects.filter(pk=1).update(contact_prompt_threshold=15)
+    for _ in range(5):
+        answer = post(browser, {"event": "page_engagement", "page_url": "/treatments/", "engagement_seconds": 200})
+        assert answer.json()["show_contact_prompt"]
+    assert UserSession.objects.get().contact_prompt_shown_count == 1
+
+
+def test_a_beacon_sent_as_the_page_is_left_neither_offers_nor_uses_up_an_offer(browser):
+    ScoringSettings.objects.filter(pk=1).update(contact_prompt_threshold=15)
+    answer = post(browser, {"event": "page_engagement", "page_url": "/enhanced-ai/", "engagement_seconds": 200,
+                            "leaving": True})
+    assert answer.json()["show_contact_prompt"] is False
+    assert UserSession.objects.get().contact_prompt_shown_count == 0
+
+
 def test_a_search_event_keeps_what_was_searched(browser):
     assert post(browser, {"event": "search", "query": " lip filler "}).status_code == 201
     assert UserInteraction.objects.get().data == {"query": "lip filler"}

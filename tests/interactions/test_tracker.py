@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from interactions import tracker
-from interactions.models import UserInteraction
+from interactions.models import UserInteraction, UserSession
 from scoring.models import ScoringSettings
 
 pytestmark = pytest.mark.django_db
@@ -95,13 +95,42 @@ class TestContactPrompt:
         assert not tracker.should_show_contact_form(visitor, now=dismissed + timedelta(hours=23))
         assert tracker.should_show_contact_form(visitor, now=dismissed + timedelta(hours=25))
 
-    def test_the_prompt_is_offered_a_limited_number_of_times(self, visitor):
+    def test_the_prompt_is_offered_on_a_limited_number_of_pages_per_visit(self, visitor):
         tracker.track_user_interaction(visitor, "face_analysis", {})
         visitor.refresh_from_db()
-        for _ in range(3):
-            assert tracker.should_show_contact_form(visitor)
-            tracker.contact_prompt_shown(visitor)
-        assert not tracker.should_show_contact_form(visitor)
+        for page in ("/a/", "/b/", "/c/"):
+            assert tracker.should_show_contact_form(visitor, page=page)
+            tracker.contact_prompt_shown(visitor, page=page)
+        assert not tracker.should_show_contact_form(visitor, page="/d/")
+        # The pages it was offered on keep it: a reload is not a new offer.
+        assert tracker.should_show_contact_form(visitor, page="/b/")
+
+    def test_reloading_a_page_or_its_beacons_count_as_one_offer(self, visitor):
+        tracker.track_user_interaction(visitor, "face_analysis", {})
+        visitor.refresh_from_db()
+        for _ in range(10):
+            assert tracker.should_show_contact_form(visitor, page="/enhanced-face/result/1/")
+            tracker.contact_prompt_shown(visitor, page="/enhanced-face/result/1/")
+        visitor.refresh_from_db()
+        assert visitor.contact_prompt_shown_count == 1
+        assert tracker.should_show_contact_form(visitor, page="/treatments/")
+
+    def test_the_limit_starts_again_with_each_visit(self, visitor):
+        tracker.track_user_interaction(visitor, "face_analysis", {})
+        visitor.refresh_from_db()
+        for page in ("/a/", "/b/", "/c/"):
+            tracker.contact_prompt_shown(visitor, page=page)
+        assert not tracker.should_show_contact_form(visitor, page="/d/")
+        UserSession.objects.filter(pk=visitor.pk).update(visit_count=2)
+        visitor.refresh_from_db()
+        assert tracker.should_show_contact_form(visitor, page="/d/")
+
+    def test_only_no_thanks_silences_the_prompt(self, visitor):
+        tracker.track_user_interaction(visitor, "face_analysis", {})
+        visitor.refresh_from_db()
+        tracker.contact_prompt_shown(visitor, page="/a/")
+        tracker.contact_prompt_dismissed(visitor)
+        assert not tracker.should_show_contact_form(visitor, page="/a/")
 
     def test_a_converted_visitor_is_never_prompted_again(self, visitor, contact):
         from leads.services import create_lead_from_form

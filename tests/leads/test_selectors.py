@@ -54,7 +54,7 @@ def data():
     i1 = track_user_interaction(g1, "ai_recommendation", {"urgency": "immediate"}, occurred_at=at(2))  # 85
     i2 = track_user_interaction(g2, "face_analysis", {}, occurred_at=at(3))                            # 80
     track_user_interaction(g3, "search", {}, occurred_at=at(4))
-    contact_prompt_shown(g3)
+    contact_prompt_shown(g3, page="/treatments/")
     track_user_interaction(fb, "page_engagement", {}, occurred_at=at(5))
     track_user_interaction(fb, "cost_calculator", {"procedures": ["a", "b"]}, occurred_at=at(5, 13))   # 70+15+5
     i4 = track_user_interaction(d1, "ai_recommendation", {}, occurred_at=at(6))                        # 60
