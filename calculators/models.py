@@ -3,6 +3,7 @@ calculator share."""
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 
 from calculators.vocabulary import AREAS, CONCERNS
 
@@ -60,6 +61,9 @@ class Procedure(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("calculators:treatment", args=[self.slug])
 
     def clean(self) -> None:
         errors = {}

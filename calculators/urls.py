@@ -13,4 +13,5 @@ urlpatterns = [
     path("book/", views.book, name="book"),
     path("book/confirmed/<int:pk>/", views.book_confirmed, name="book_confirmed"),
     path("treatments/", views.treatments, name="treatments"),
+    path("treatments/<slug:slug>/", views.treatment, name="treatment"),
 ]

@@ -15,6 +15,8 @@ from calculators.forms import (
 )
 from calculators.models import Procedure, ProcedureCategory
 from calculators.services import CostChoice
+from calculators.vocabulary import AREAS, CONCERNS
+from core.page_context import page_context_sign
 from core.ratelimits import FORMS, UPLOADS, limit_posts
 from core.views import add_service_errors
 from interactions.models import InteractionType, UserInteraction
@@ -89,7 +91,10 @@ def face_result(request, pk: int):
 
 @limit_posts(FORMS)
 def cost(request):
-    formset = CostLineFormSet(request.POST or None, prefix="line")
+    # "Work out the cost" on a treatment page starts the first line with that treatment.
+    chosen = request.GET.get("treatment", "")
+    initial = [{"procedure": chosen}] if request.method == "GET" and chosen else None
+    formset = CostLineFormSet(request.POST or None, prefix="line", initial=initial)
     form = CostCalculatorForm(request.POST or None)
     if request.method == "POST" and formset.is_valid() and form.is_valid():
         choices = [
@@ -149,6 +154,18 @@ def book(request):
 def book_confirmed(request, pk: int):
     appointment = get_object_or_404(Appointment, pk=pk, interaction__session=request.user_session)
     return TemplateResponse(request, "calculators/book_confirmed.html", {"appointment": appointment})
+
+
+def treatment(request, slug: str):
+    """A treatment's own page: what it treats, where, from what price, how many
+    sessions and how much downtime; engagement here is tracked with the treatment."""
+    procedure = get_object_or_404(Procedure, slug=slug, is_active=True)
+    return TemplateResponse(request, "calculators/treatment.html", {
+        "procedure": procedure,
+        "concerns": [CONCERNS[c].label for c in procedure.concerns if c in CONCERNS],
+        "areas": [AREAS[a].label for a in procedure.areas if a in AREAS],
+        "track_context": page_context_sign(procedures=[procedure.slug], categories=[procedure.category]),
+    })
 
 
 def treatments(request):

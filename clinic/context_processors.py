@@ -1,14 +1,14 @@
 """Values every public template needs."""
 
-from django.conf import settings
-
+from core.clinic import clinic_profile
 from interactions.consent import consent_banner_needed, tracking_allowed
 
 
 def clinic(request):
+    profile = clinic_profile()
     return {
-        "clinic_name": settings.CLINIC_NAME,
-        "clinic_currency": settings.CLINIC_CURRENCY,
+        "clinic": profile,
+        "clinic_name": profile.name,
         "tracking_allowed": tracking_allowed(request),
         "cookie_banner": consent_banner_needed(request),
     }

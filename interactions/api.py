@@ -2,6 +2,7 @@
 (static/js/track.js), tied to the visitor's cookie; the answer says whether to
 offer the contact form now."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.decorators import method_decorator
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -12,6 +13,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.page_context import page_context_read
 from core.ratelimits import TRACKING, limit_posts
 from interactions.consent import tracking_allowed
 from interactions.models import InteractionType
@@ -43,6 +45,10 @@ class TrackSerializer(serializers.Serializer):
     )
     scroll_depth = serializers.IntegerField(min_value=0, max_value=100, required=False)
     query = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    context = serializers.CharField(
+        max_length=1000, required=False, allow_blank=True, default="",
+        help_text="The signed page context a treatment page carries (its procedure and category), sent back as is.",
+    )
     leaving = serializers.BooleanField(
         required=False, default=False,
         help_text="Sent as the page is left (a beacon): nobody will see an offer, so none is made or counted.",
@@ -52,6 +58,14 @@ class TrackSerializer(serializers.Serializer):
         if data["event"] == InteractionType.SEARCH and not data["query"].strip():
             raise serializers.ValidationError({"query": "A search event needs the words searched for."})
         return data
+
+    def validate_context(self, value: str) -> dict:
+        if not value:
+            return {}
+        try:
+            return page_context_read(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from error
 
 
 class TrackResponseSerializer(serializers.Serializer):
@@ -78,6 +92,7 @@ class TrackView(APIView):
         data = {"query": event["query"].strip()} if event["event"] == InteractionType.SEARCH else {}
         if "scroll_depth" in event:
             data["scroll_depth"] = event["scroll_depth"]
+        data.update(event.get("context") or {})
         session = request.user_session
         interaction = track_user_interaction(
             session, event["event"], data,

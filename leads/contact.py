@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+
+from core.clinic import clinic_profile
 
 NAME_MAX = 100
 MESSAGE_MAX = 2000
@@ -32,17 +33,46 @@ def normalise_email(raw: str) -> str:
 
 
 def normalise_phone(raw: str, *, region: str | None = None) -> str:
-    """E.164 form (+447700900123) of any way of writing the same number."""
+    """E.164 form (+447700900123) of any way of writing the same number. A number
+    without a country code is read as one of the clinic's country."""
     text = (raw or "").strip()
     if not text:
         return ""
+    profile = clinic_profile()
+    region = region or profile.country
+    example = phonenumbers.format_number(
+        phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+        or phonenumbers.example_number(region),
+        phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+    )
     try:
-        number = phonenumbers.parse(text, region or settings.CLINIC_PHONE_REGION)
+        number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as error:
-        raise ValidationError("Enter a valid phone number, e.g. +44 7700 900123.") from error
-    if not phonenumbers.is_valid_number(number):
-        raise ValidationError("This phone number does not exist; please check the digits.")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        raise ValidationError(f"Enter a valid phone number, e.g. {example}.") from error
+    if phonenumbers.is_valid_number(number):
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if not text.startswith(("+", "00")) and _valid_elsewhere(text):
+        country = profile.country_name if region == profile.country else region
+        raise ValidationError(
+            f"This is not a {country} number. If it is from another country, add its country code "
+            f"(e.g. +33 6 12 34 56 78 for France)."
+        )
+    raise ValidationError("This phone number does not exist; please check the digits.")
+
+
+def _valid_elsewhere(text: str) -> bool:
+    """Is this a real local number of some other country (a French '06 12 34 56 78'
+    typed on a London clinic's form)? Then the country code is what is missing.
+    Short numbers are left out: some country always has a valid 5-digit number."""
+    if len(re.sub(r"\D", "", text)) < 8:
+        return False
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        try:
+            if phonenumbers.is_valid_number(phonenumbers.parse(text, region)):
+                return True
+        except phonenumbers.NumberParseException:
+            continue
+    return False
 
 
 def normalise_name(raw: str) -> str:

@@ -14,6 +14,8 @@
   var contactUrl = (script && script.dataset.contactUrl) || "/contact/";
   var dismissUrl = (script && script.dataset.dismissUrl) || "/contact/dismiss/";
   var tokenMeta = document.querySelector('meta[name="csrf-token"]');
+  // A treatment page says which treatment it is about, signed by the server.
+  var contextMeta = document.querySelector('meta[name="track-context"]');
   var token = tokenMeta ? tokenMeta.content : "";
   var lastSent = Date.now();
   var deepest = 0;
@@ -34,12 +36,14 @@
   }
 
   function payload() {
-    return {
+    var data = {
       event: "page_engagement",
       page_url: location.pathname + location.search,
       engagement_seconds: takeSeconds(),
       scroll_depth: deepest
     };
+    if (contextMeta) { data.context = contextMeta.content; }
+    return data;
   }
 
   function send() {

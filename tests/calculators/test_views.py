@@ -145,7 +145,7 @@ def test_a_multi_procedure_estimate_shows_the_breakdown_and_scores_the_bonuses(c
     assert {r["rule"] for r in interaction.score_reasons} == {"Cost calculator", "Multiple procedures", "High budget"}
     assert interaction.score == 100  # 70 + 15 + 20, capped
     page = client.get(response.url).content.decode()
-    assert "GBP 522.50 - 807.50" in page  # 550-850 less the 5 % package saving
+    assert "£522.50–£807.50" in page  # 550-850 less the 5 % package saving
     assert "Get your detailed quote" in page
 
 

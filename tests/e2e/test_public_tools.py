@@ -56,7 +56,7 @@ def test_a_patient_uses_every_tool_and_becomes_one_scored_lead(page, screenshot,
     page.select_option("select[name=budget_range]", "1500_5000")
     page.click("button:has-text('Calculate')")
     page.wait_for_selector("#quote")
-    assert "522.50 - 807.50" in page.inner_text("#total")
+    assert "£522.50–£807.50" in page.inner_text("#total")
     screenshot("cost-estimate")
 
     # 4. The detailed-quote form on the estimate makes the visitor a lead.

@@ -215,3 +215,12 @@ def test_rescoring_an_unchanged_lead_writes_nothing(visitor, contact):
     lead_rescore(lead=lead)
     lead.refresh_from_db()
     assert lead.updated_at == stamp
+
+
+def test_a_local_number_from_another_country_is_asked_for_its_country_code(visitor, contact):
+    with pytest.raises(ValidationError) as error:
+        create_lead_from_form(session=visitor, data={**contact, "phone": "06 12 34 56 78"})
+    message = error.value.message_dict["phone"][0]
+    assert "not a United Kingdom number" in message and "add its country code" in message
+    lead = create_lead_from_form(session=visitor, data={**contact, "phone": "+33 6 12 34 56 78"})
+    assert lead.phone == "+33612345678"
