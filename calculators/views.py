@@ -1,6 +1,7 @@
 """Public pages of the tools. Each view parses its form, calls one service, and
 redirects to a result page that only the visitor who asked can see."""
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -147,6 +148,8 @@ def book(request):
         except ValidationError as error:
             add_service_errors(contact, error)
         else:
+            if getattr(appointment, "already_requested", False):
+                messages.info(request, "You had already asked for this appointment: we have it, there is no need to send it again.")
             return redirect("calculators:book_confirmed", pk=appointment.pk)
     return _invalid(request, "calculators/book.html", {"booking": booking, "contact": contact})
 

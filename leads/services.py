@@ -1,7 +1,7 @@
 """Writes on leads: create from a contact form, rescore, change status."""
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -304,6 +304,28 @@ def lead_add_contact_details(*, lead: Lead, data: Mapping[str, Any]) -> Lead:
     return lead
 
 
+# Going Back and sending the same booking again within this time is the same request.
+REPEAT_BOOKING_WINDOW = timedelta(days=1)
+
+
+def _same_booking_recently(
+    *, session: UserSession, treatment_slug: str, preferred_date: date, time_window: str, now: datetime
+) -> Appointment | None:
+    """This visitor's (or their lead's) request for the same treatment, day and time
+    of day, made within the last day."""
+    visitor = Q(interaction__session_id=session.pk)
+    if session.lead_id:
+        visitor |= Q(lead_id=session.lead_id)
+    return (
+        Appointment.objects.filter(
+            visitor, treatment_slug=treatment_slug, preferred_date=preferred_date, time_window=time_window,
+            created_at__gte=now - REPEAT_BOOKING_WINDOW, created_at__lte=now,
+        )
+        .order_by("created_at")
+        .first()
+    )
+
+
 @transaction.atomic
 def appointment_request(
     *,
@@ -319,13 +341,24 @@ def appointment_request(
     submission_key: str | None = None,
 ) -> Appointment:
     """Book: track the booking, make (or update) the lead, store the request, all or
-    nothing. `occurred_at` dates a booking from the past (demo data, history import)."""
+    nothing. `occurred_at` dates a booking from the past (demo data, history import).
+    The same booking sent again within a day (Back, then Send) returns the first
+    request, marked `already_requested`, and records nothing new."""
     occurred_at = occurred_at or timezone.now()
     today = timezone.localdate(occurred_at)
     if preferred_date < today:
         raise ValidationError({"preferred_date": "Please choose a date from today on."})
     if time_window not in TimeWindow.values:
         raise ValidationError({"time_window": "Please choose morning, afternoon or evening."})
+    # Lock the visitor first: two posts of the same booking at once must see each other.
+    session = UserSession.objects.select_for_update().get(pk=session.pk)
+    repeated = _same_booking_recently(
+        session=session, treatment_slug=treatment_slug, preferred_date=preferred_date, time_window=time_window,
+        now=occurred_at,
+    )
+    if repeated is not None:
+        repeated.already_requested = True
+        return repeated
     days_ahead = (preferred_date - today).days
     urgency = "immediate" if days_ahead <= 14 else "soon" if days_ahead <= 60 else "flexible"
     interaction = track_user_interaction(

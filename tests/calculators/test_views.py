@@ -391,3 +391,17 @@ def test_bad_uploads_are_refused_with_a_clear_message_and_nothing_is_stored(clie
     assert message in response.content.decode().lower()
     assert not UserInteraction.objects.exists()
     assert not any(tmp_path.iterdir())
+
+
+def test_the_same_booking_sent_again_the_same_day_is_one_appointment_and_says_so(client):
+    soon = (timezone.localdate() + datetime.timedelta(days=9)).isoformat()
+    form = {"treatment": "botox", "preferred_date": soon, "time_window": "morning", **CONTACT}
+    first = client.post("/book/", {**form, "submission_id": submission_id_of(client.get("/book/"))})
+    # Back, then Send again: a freshly rendered form, so a new one-time id.
+    again = client.post("/book/", {**form, "submission_id": submission_id_of(client.get("/book/"))}, follow=True)
+    assert again.redirect_chain[-1][0] == first.url
+    assert "already asked for this appointment" in again.content.decode()
+    assert (Appointment.objects.count(), UserInteraction.objects.count()) == (1, 1)
+    # Another time of day is another request.
+    client.post("/book/", {**form, "time_window": "evening", "submission_id": submission_id_of(client.get("/book/"))})
+    assert Appointment.objects.count() == 2

@@ -93,3 +93,31 @@ def test_a_patient_uses_every_tool_and_becomes_one_scored_lead(page, screenshot,
     assert lead.lead_score == 100
     assert lead.engagement_level == "high"
     assert Appointment.objects.get().lead == lead
+
+
+def test_booking_then_going_back_and_sending_again_makes_one_appointment(page, screenshot):
+    page.goto("/book/?treatment=hydrafacial")
+    date = timezone.localdate() + datetime.timedelta(days=12)
+    page.fill("input[name=preferred_date]", date.isoformat())
+    page.select_option("select[name=time_window]", "morning")
+    page.fill("input[name=first_name]", "Anita")
+    page.fill("input[name=email]", "anita.reddy@example.com")
+    page.check("input[name=consent_contact]")
+    page.click("button:has-text('Request this appointment')")
+    page.wait_for_selector("#booking-summary")
+
+    page.go_back()
+    page.wait_for_selector("button:has-text('Request this appointment')")
+    # The page comes back from the browser's cache or freshly rendered (then the
+    # patient, now known, is not asked for their details again): fill what is empty.
+    if page.input_value("input[name=preferred_date]") != date.isoformat():
+        page.fill("input[name=preferred_date]", date.isoformat())
+        page.select_option("select[name=time_window]", "morning")
+    if page.locator("input[name=consent_contact]").count() and not page.is_checked("input[name=consent_contact]"):
+        page.check("input[name=consent_contact]")
+    page.click("button:has-text('Request this appointment')")
+    page.wait_for_selector("#booking-summary")
+    screenshot("booking-sent-twice")
+    assert "already asked for this appointment" in page.inner_text("main")
+    assert Appointment.objects.count() == 1
+    assert Lead.objects.count() == 1
