@@ -1,6 +1,7 @@
 """The public tools end to end over HTTP: each one tracks, scores and can make a lead."""
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -405,3 +406,12 @@ def test_the_same_booking_sent_again_the_same_day_is_one_appointment_and_says_so
     # Another time of day is another request.
     client.post("/book/", {**form, "time_window": "evening", "submission_id": submission_id_of(client.get("/book/"))})
     assert Appointment.objects.count() == 2
+
+
+def test_a_form_error_is_tied_to_its_field_for_screen_readers(client):
+    client.get("/")
+    page = client.post("/contact/", {**CONTACT, "email": "sarah@"}).content.decode()
+    field = re.search(r'<input[^>]*name="email"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in field
+    described_by = re.search(r'aria-describedby="([^"]+)"', field).group(1)
+    assert re.search(rf'id="{described_by}"[^>]*>.*?Enter a valid email address', page, re.S)
