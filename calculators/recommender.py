@@ -46,6 +46,7 @@ AREA_WEIGHT = 0.15
 # A treatment's first concern in the catalog is what it is for: botox for wrinkles
 # before a laser that also softens them.
 PRIMARY_WEIGHT = 0.2
+MIN_TEXT_SCORE = 0.08
 BROADER_SHARE = 0.5
 # A clinic leads with non-surgical options unless the patient asks for surgery,
 # and then leads with surgery.
@@ -142,6 +143,7 @@ def normalise(text: str) -> str:
     text = (text or "")[:MAX_QUERY_CHARS].lower()
     text = text.replace("\u2019", "'").replace("\u2018", "'")
     text = re.sub(r"[^a-z0-9'£$€.,\- ]+", " ", text)
+    text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", text)  # "non-surgical", "anti-wrinkle", "needle-free"
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -179,7 +181,7 @@ def _find_terms(text: str, table: dict[str, Term]) -> list[str]:
 
 
 def _concerns_and_procedures(
-    text: str, catalog: Sequence[CatalogEntry], negated: Sequence[tuple[int, int]] = ()
+    text: str, catalog: tuple[CatalogEntry, ...], negated: Sequence[tuple[int, int]] = ()
 ) -> tuple[list[str], list[str], list[str]]:
     """Concerns named, treatments asked about, treatments refused ('not botox').
 
@@ -208,12 +210,13 @@ def _inside(span: tuple[str, int, int], ranges: Sequence[tuple[int, int]]) -> bo
     return any(start <= span[1] < end for start, end in ranges)
 
 
-def _procedure_phrases(catalog: Sequence[CatalogEntry]) -> list[tuple[str, str]]:
+@lru_cache(maxsize=4)
+def _procedure_phrases(catalog: tuple[CatalogEntry, ...]) -> list[tuple[str, str]]:
     return [
-        (name, entry.slug)
+        (normalise(name), entry.slug)
         for entry in catalog
-        for name in (entry.name.lower(), *(keyword.lower() for keyword in entry.keywords))
-        if name
+        for name in (entry.name, *entry.keywords)
+        if normalise(name)
     ]
 
 
@@ -448,11 +451,13 @@ def _refused_by(entry: CatalogEntry, analysis: QueryAnalysis) -> bool:
 
 
 def recommend(
-    analysis: QueryAnalysis, catalog: Iterable[CatalogEntry], *, limit: int = 3
+    analysis: QueryAnalysis, catalog: Iterable[CatalogEntry], *, limit: int = 3, text_matches: bool = False
 ) -> list[Recommendation]:
     """The best treatments for the analysed query: only ones that treat a concern the
     patient named (or that they named), none they refused; those within their budget
-    first, then the rest flagged as over it; most relevant first within each."""
+    first, then the rest flagged as over it; most relevant first within each.
+    `text_matches` also admits treatments whose text merely resembles the words: right
+    for a catalog search box ("laser"), not for advice."""
     catalog = tuple(catalog)
     if not catalog:
         return []
@@ -470,7 +475,7 @@ def recommend(
         matched = [c for c in analysis.concerns if c in entry.concerns]
         broader = [c for c in analysis.concerns if c not in matched and BROADER_CONCERNS.get(c) in entry.concerns]
         mentioned = entry.slug in analysis.procedures
-        if not (matched or broader or mentioned):
+        if not (matched or broader or mentioned or (text_matches and text_score >= MIN_TEXT_SCORE)):
             continue
         if entry.is_surgery and not (
             analysis.wants_surgery or mentioned or any(c not in treated_without_surgery for c in matched)

@@ -15,6 +15,7 @@ from calculators.forms import (
 )
 from calculators.models import Procedure, ProcedureCategory
 from calculators.services import CostChoice
+from calculators.vocabulary import KINDS
 from core.ratelimits import FORMS, UPLOADS, limit_posts
 from interactions.models import InteractionType, UserInteraction
 from interactions.services import visitor_session
@@ -56,10 +57,22 @@ def recommend(request):
 
 def recommend_result(request, pk: int):
     interaction = _result(request, pk, InteractionType.AI_RECOMMENDATION)
+    data = interaction.data
+    recommendations = data.get("recommendations") or []
+    if recommendations:
+        prompt = contact_prompt(request, interaction=interaction, title="Get your personal treatment plan")
+    else:
+        # Nothing we offer fits: rather than an unrelated list, a practitioner's call.
+        prompt = contact_prompt(request, interaction=interaction, title="Ask a practitioner to call you", force=True)
+        if prompt:
+            prompt["form"].initial["message"] = "Please call me to talk through what I described."
+    refused = Procedure.objects.filter(slug__in=data.get("excluded_procedures", [])).values_list("name", flat=True)
     return TemplateResponse(request, "calculators/recommend_result.html", {
         "interaction": interaction,
-        "data": interaction.data,
-        "prompt": contact_prompt(request, interaction=interaction, title="Get your personal treatment plan"),
+        "data": data,
+        "prompt": prompt,
+        "left_out": [*(KINDS[k].label for k in data.get("excluded_kinds", []) if k in KINDS), *refused],
+        "over_budget_only": bool(recommendations) and all(r.get("over_budget") for r in recommendations),
     })
 
 
