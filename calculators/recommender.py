@@ -467,13 +467,16 @@ def recommend(
     # Surgery answers a concern nothing else here treats (a new nose) without being asked for.
     treated_without_surgery = {c for entry in allowed if not entry.is_surgery for c in entry.concerns}
     allowed_slugs = {entry.slug for entry in allowed}
+    # A broader concern (wrinkles for crow's feet) stands in only when nothing left treats
+    # the concern itself, e.g. when the patient refused botox.
+    untreated = {c for c in analysis.concerns if not any(c in entry.concerns for entry in allowed)}
 
     ranked = []
     for entry, text_score in zip(catalog, similarity):
         if entry.slug not in allowed_slugs:
             continue
         matched = [c for c in analysis.concerns if c in entry.concerns]
-        broader = [c for c in analysis.concerns if c not in matched and BROADER_CONCERNS.get(c) in entry.concerns]
+        broader = [c for c in untreated if BROADER_CONCERNS.get(c) in entry.concerns]
         mentioned = entry.slug in analysis.procedures
         if not (matched or broader or mentioned or (text_matches and text_score >= MIN_TEXT_SCORE)):
             continue
