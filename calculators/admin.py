@@ -14,7 +14,7 @@ class ProcedureAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     fieldsets = [
         (None, {"fields": ["name", "slug", "category", "description", "is_active", "order"]}),
-        ("What it treats", {"fields": ["concerns", "areas", "keywords"]}),
+        ("What it treats", {"fields": ["concerns", "areas", "keywords", "kinds"]}),
         ("Price and course", {
             "fields": ["price_min", "price_max", "price_unit", "max_quantity", "sessions_min", "sessions_max",
                        "downtime_days_min", "downtime_days_max"],

@@ -14,6 +14,9 @@ def catalog_entries() -> tuple[CatalogEntry, ...]:
             areas=tuple(p.areas),
             keywords=tuple(p.keywords),
             description=p.description,
+            kinds=tuple(p.kinds or ()),
+            price_from=float(p.price_min),
+            price_unit=p.get_price_unit_display(),
         )
         for p in Procedure.objects.filter(is_active=True).order_by("order", "pk")
     )

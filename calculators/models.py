@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
-from calculators.vocabulary import AREAS, CONCERNS
+from calculators.vocabulary import AREAS, CONCERNS, KINDS
 
 
 class ProcedureCategory(models.TextChoices):
@@ -33,6 +33,11 @@ class Procedure(models.Model):
     concerns = models.JSONField(default=list, help_text="Concern slugs it treats (calculators/vocabulary.py).")
     areas = models.JSONField(default=list, help_text="Body areas it treats.")
     keywords = models.JSONField(default=list, blank=True, help_text="Other names patients use: brands, slang.")
+    kinds = models.JSONField(
+        default=list, blank=True,
+        help_text="What it involves, for patients who refuse some: needles, injection, laser, surgery "
+                  "(an injection also counts as needles).",
+    )
     price_min = models.DecimalField(max_digits=9, decimal_places=2)
     price_max = models.DecimalField(max_digits=9, decimal_places=2)
     price_unit = models.CharField(max_length=20, choices=PriceUnit.choices, default=PriceUnit.SESSION)
@@ -73,6 +78,9 @@ class Procedure(models.Model):
         unknown = [a for a in self.areas or [] if a not in AREAS]
         if unknown:
             errors["areas"] = f"Unknown area(s): {', '.join(unknown)}. Known: {', '.join(AREAS)}."
+        unknown = [k for k in self.kinds or [] if k not in KINDS]
+        if unknown:
+            errors["kinds"] = f"Unknown kind(s): {', '.join(unknown)}. Known: {', '.join(KINDS)}."
         for low, high in (("price_min", "price_max"), ("sessions_min", "sessions_max"),
                           ("downtime_days_min", "downtime_days_max")):
             if getattr(self, low) is not None and getattr(self, high) is not None and getattr(self, low) > getattr(self, high):

@@ -45,7 +45,8 @@ def _with_categories(data: dict) -> dict:
 
 def _recommendations_data(analysis: QueryAnalysis) -> list[dict]:
     return [
-        {"procedure": r.slug, "name": r.name, "reason": r.reason, "matched_concerns": list(r.matched_concerns)}
+        {"procedure": r.slug, "name": r.name, "reason": r.reason, "matched_concerns": list(r.matched_concerns),
+         "price_from": r.price_from, "price_unit": r.price_unit, "over_budget": r.over_budget}
         for r in recommend(analysis, catalog_entries())
     ]
 
@@ -229,7 +230,7 @@ def catalog_search(*, session: UserSession | None, query: str) -> list[Procedure
     visitor session (without tracking consent in strict mode there is none)."""
     catalog = catalog_entries()
     analysis = analyse_query(query, catalog)
-    slugs = [r.slug for r in recommend(analysis, catalog, limit=10)]
+    slugs = [r.slug for r in recommend(analysis, catalog, limit=10, text_matches=True)]
     by_slug = Procedure.objects.in_bulk(slugs, field_name="slug")
     results = [by_slug[slug] for slug in slugs if slug in by_slug]
     if session is None:

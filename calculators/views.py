@@ -16,7 +16,7 @@ from calculators.forms import (
 )
 from calculators.models import Procedure, ProcedureCategory
 from calculators.services import CostChoice
-from calculators.vocabulary import AREAS, CONCERNS
+from calculators.vocabulary import AREAS, CONCERNS, KINDS
 from core.page_context import page_context_sign
 from core.ratelimits import FORMS, UPLOADS, limit_posts
 from core.views import add_service_errors
@@ -60,8 +60,22 @@ def recommend(request):
 @limit_posts(FORMS)
 def recommend_result(request, pk: int):
     interaction = _result(request, pk, InteractionType.AI_RECOMMENDATION)
+    data = interaction.data
+    refused = Procedure.objects.filter(slug__in=data.get("excluded_procedures", [])).values_list("name", flat=True)
+    recommendations = data.get("recommendations") or []
+    context = {
+        "left_out": [*(KINDS[k].label for k in data.get("excluded_kinds", []) if k in KINDS), *refused],
+        "over_budget_only": bool(recommendations) and all(r.get("over_budget") for r in recommendations),
+    }
+    template = "calculators/recommend_result.html"
+    if recommendations:
+        return result_page(
+            request, template, interaction=interaction, title="Get your personal treatment plan", context=context
+        )
+    # Nothing we offer fits: rather than an unrelated list, a practitioner's call.
     return result_page(
-        request, "calculators/recommend_result.html", interaction=interaction, title="Get your personal treatment plan"
+        request, template, interaction=interaction, title="Ask a practitioner to call you", force=True,
+        message="Please call me to talk through what I described.", context=context,
     )
 
 

@@ -34,12 +34,14 @@ def contact_prompt(request, *, interaction: UserInteraction | None, title: str, 
 
 
 def result_page(
-    request, template: str, *, interaction: UserInteraction, title: str, force: bool = False, message: str = ""
+    request, template: str, *, interaction: UserInteraction, title: str, force: bool = False, message: str = "",
+    context: dict | None = None,
 ) -> HttpResponse:
-    """A tool's result page with its contact form. The form posts back to the page
-    itself: a mistake in it shows the page again with the errors beside the fields
-    (and the results still there); a valid form makes the lead."""
-    context = {"interaction": interaction, "data": interaction.data, "prompt": None}
+    """A tool's result page (with `context` besides the interaction) and its contact
+    form. The form posts back to the page itself: a mistake in it shows the page again
+    with the errors beside the fields (and the results still there); a valid form
+    makes the lead."""
+    context = {**(context or {}), "interaction": interaction, "data": interaction.data, "prompt": None}
     if request.method == "POST":
         session = request.user_session
         form = ContactForm(request.POST, lead=session.lead if session else None)

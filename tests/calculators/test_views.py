@@ -415,3 +415,37 @@ def test_a_form_error_is_tied_to_its_field_for_screen_readers(client):
     assert 'aria-invalid="true"' in field
     described_by = re.search(r'aria-describedby="([^"]+)"', field).group(1)
     assert re.search(rf'id="{described_by}"[^>]*>.*?Enter a valid email address', page, re.S)
+
+
+def finder_page(client, query):
+    response = client.post("/enhanced-ai/", {"query": query})
+    assert response.status_code == 302
+    return client.get(response.url).content.decode()
+
+
+def test_when_nothing_fits_the_finder_says_so_and_offers_a_practitioners_call(client):
+    page = finder_page(client, "I want a bigger bum without surgery")
+    assert 'id="no-match"' in page and 'id="recommendations"' not in page
+    assert 'id="contact-prompt"' in page and "Ask a practitioner to call you" in page
+    assert "Rhinoplasty" not in page
+    assert "As you asked, we left out: surgery." in page
+
+
+def test_each_suggestion_shows_its_from_price_and_the_budget_is_stated(client):
+    page = finder_page(client, "acne scars and dark spots, budget around 500")
+    assert "Your budget: £500." in page
+    assert "from £180 per session" in page  # microneedling
+    assert "Over your budget" not in page
+    interaction = UserInteraction.objects.get()
+    assert all(r["price_from"] <= 500 for r in interaction.data["recommendations"])
+
+
+def test_a_suggestion_over_the_budget_is_flagged_and_the_page_says_none_fit(client):
+    page = finder_page(client, "lip filler, max £200")
+    assert "Over your budget" in page and "None of these starts within it" in page
+
+
+def test_a_refused_kind_is_named_back_to_the_patient(client):
+    page = finder_page(client, "wrinkles on my forehead but no needles")
+    assert "As you asked, we left out: needles." in page
+    assert "Anti-wrinkle injections" not in page and 'id="recommendations"' in page
