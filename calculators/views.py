@@ -22,7 +22,8 @@ from leads.forms import ContactForm
 from leads.models import Appointment
 from leads.services import appointment_request
 from core.views import add_service_errors
-from leads.views import contact_prompt
+from leads.enquiry import enquiry_summary
+from leads.views import contact_given, contact_prompt
 
 
 def _result(request, pk: int, interaction_type: str) -> UserInteraction:
@@ -145,13 +146,16 @@ def book(request):
         except ValidationError as error:
             add_service_errors(contact, error)
         else:
+            contact_given(request, lead=appointment.lead, data=contact.cleaned_data)
             return redirect("calculators:book_confirmed", pk=appointment.pk)
     return _invalid(request, "calculators/book.html", {"booking": booking, "contact": contact})
 
 
 def book_confirmed(request, pk: int):
     appointment = get_object_or_404(Appointment, pk=pk, interaction__session=request.user_session)
-    return TemplateResponse(request, "calculators/book_confirmed.html", {"appointment": appointment})
+    return TemplateResponse(request, "calculators/book_confirmed.html", {
+        "appointment": appointment, "visitor": enquiry_summary(request, appointment.lead),
+    })
 
 
 def treatments(request):

@@ -143,7 +143,9 @@ def should_show_contact_form(session: UserSession, *, now: datetime | None = Non
     """Offer the contact form now? Only to visitors who are not yet leads, whose
     intent has reached the clinic's threshold, who have not just said no, and who
     have not already been asked too often."""
-    if session.lead_id:
+    # converted_at without a lead: they gave details that went to another lead as an
+    # unverified enquiry; asking again would show them it did not make them a lead.
+    if session.lead_id or session.converted_at:
         return False
     config = scoring_settings_get()
     if session.contact_prompt_shown_count >= config.contact_prompt_max_shows:

@@ -71,11 +71,11 @@ class ContactDetailsForm(HoneypotMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args, lead: Lead, **kwargs):
+    def __init__(self, *args, has_email: bool, has_phone: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        if lead.email:
+        if has_email:
             del self.fields["email"]
-        if lead.phone:
+        if has_phone:
             del self.fields["phone"]
 
     def clean_phone(self) -> str:
