@@ -22,7 +22,7 @@ from leads.forms import ContactForm
 from leads.models import Appointment
 from leads.services import appointment_request
 from core.views import add_service_errors
-from leads.enquiry import enquiry_summary
+from leads.enquiry import enquiry_fill, enquiry_known, enquiry_summary
 from leads.views import contact_given, contact_prompt
 
 
@@ -125,9 +125,8 @@ def cost_result(request, pk: int):
 
 @limit_posts(FORMS)
 def book(request):
-    session = request.user_session
     booking = BookingForm(request.POST or None, initial={"treatment": request.GET.get("treatment", "")})
-    contact = ContactForm(request.POST or None, lead=session.lead if session else None)
+    contact = ContactForm(request.POST or None, known=enquiry_known(request))
     for name in ("interaction", "next"):
         del contact.fields[name]
     if request.method == "POST" and booking.is_valid() and contact.is_valid():
@@ -140,13 +139,13 @@ def book(request):
                 treatment_category=procedure.category if procedure else "",
                 preferred_date=booking.cleaned_data["preferred_date"],
                 time_window=booking.cleaned_data["time_window"],
-                data=contact.cleaned_data,
+                data=enquiry_fill(request, contact.cleaned_data),
                 submission_key=booking.submission_key,
             )
         except ValidationError as error:
             add_service_errors(contact, error)
         else:
-            contact_given(request, lead=appointment.lead, data=contact.cleaned_data)
+            contact_given(request, lead=appointment.lead, data=enquiry_fill(request, contact.cleaned_data))
             return redirect("calculators:book_confirmed", pk=appointment.pk)
     return _invalid(request, "calculators/book.html", {"booking": booking, "contact": contact})
 

@@ -11,7 +11,14 @@ from core.views import add_service_errors, safe_next
 from interactions.models import UserInteraction
 from interactions.services import session_cookie_issue, visitor_session
 from interactions.tracker import contact_prompt_dismissed, contact_prompt_shown, should_show_contact_form
-from leads.enquiry import enquiry_details_given, enquiry_lead, enquiry_remember, enquiry_summary
+from leads.enquiry import (
+    enquiry_details_given,
+    enquiry_fill,
+    enquiry_known,
+    enquiry_lead,
+    enquiry_remember,
+    enquiry_summary,
+)
 from leads.forms import ContactDetailsForm, ContactForm
 from leads.services import create_lead_from_form, lead_add_contact_details
 
@@ -29,7 +36,7 @@ def contact_prompt(request, *, interaction: UserInteraction | None, title: str, 
     if not force:
         contact_prompt_shown(session)
     form = ContactForm(
-        lead=session.lead,
+        known=enquiry_known(request),
         initial={"interaction": interaction.pk if interaction else None, "next": request.get_full_path()},
     )
     return {"form": form, "title": title, "dismissible": not force}
@@ -43,19 +50,18 @@ def _own_interaction(request, pk) -> UserInteraction | None:
 
 @limit_posts(FORMS)
 def contact(request):
-    session = request.user_session
-    form = ContactForm(request.POST or None, lead=session.lead if session else None)
+    form = ContactForm(request.POST or None, known=enquiry_known(request))
     if request.method == "POST" and form.is_valid():
         try:
             lead = create_lead_from_form(
                 session=visitor_session(request),
                 interaction=_own_interaction(request, form.cleaned_data.get("interaction")),
-                data=form.cleaned_data,
+                data=enquiry_fill(request, form.cleaned_data),
             )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            contact_given(request, lead=lead, data=form.cleaned_data)
+            contact_given(request, lead=lead, data=enquiry_fill(request, form.cleaned_data))
             return redirect("leads:thanks")
     status = 400 if request.method == "POST" else 200
     return TemplateResponse(request, "leads/contact.html", {"form": form}, status=status)

@@ -136,6 +136,28 @@ def test_the_thank_you_does_not_tell_whether_the_email_was_known(client, sarah):
         assert 'id="contact-prompt"' not in result.content.decode()
 
 
+def test_the_booking_form_afterwards_does_not_tell_whether_the_email_was_known(client, sarah):
+    """A new lead is not asked again for their details; nor is the unverified visitor,
+    whose booking still goes to the lead they named, as a note to review."""
+    def book_page(email):
+        browser = Client()
+        browser.get("/")
+        browser.post("/contact/", {**EVE, "email": email})
+        return browser, browser.get("/book/")
+
+    known_browser, known = book_page("sarah.chen@example.com")
+    _, new = book_page("someone.new@example.com")
+    assert without_tokens(known.content) == without_tokens(new.content)
+    assert 'name="email"' not in known.content.decode()
+
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    response = known_browser.post("/book/", {"treatment": "", "preferred_date": tomorrow.isoformat(),
+                                             "time_window": "evening"})
+    assert response.status_code == 302
+    assert Appointment.objects.get().lead == sarah
+    assert sarah.notes.count() == 2 and session_of(known_browser).lead is None
+
+
 def test_the_second_step_does_not_tell_whether_a_phone_is_on_file(client):
     Lead.objects.create(first_name="Priya", email="priya@example.com", phone="+447911100202")
 
