@@ -25,9 +25,9 @@ from leads.models import (
     ConsentMethod,
     ConsentPurpose,
     Lead,
+    LeadNote,
     LeadSource,
     LeadStatus,
-    LeadNote,
     LeadStatusChange,
     TimeWindow,
 )
@@ -481,7 +481,6 @@ def appointment_request(
         time_window=time_window,
         notes=notes,
     )
-
 
 
 MAX_MANUAL_ADJUSTMENT = 50
