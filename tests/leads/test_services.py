@@ -86,6 +86,23 @@ def test_a_returning_patient_from_a_trusted_source_updates_their_lead_instead_of
     assert set(lead.sessions.all()) == {visitor, again}
 
 
+def test_a_visitor_from_another_browser_naming_a_patients_email_only_leaves_a_note(visitor, contact):
+    first = create_lead_from_form(session=visitor, data=contact)
+    stranger = UserSessionFactory()
+    tracker.track_user_interaction(stranger, "appointment_booking", {"urgency": "immediate"})
+    lead = create_lead_from_form(
+        session=stranger, data={**contact, "first_name": "Eve", "phone": "07400 123456", "consent_marketing": True}
+    )
+    lead.refresh_from_db()
+    stranger.refresh_from_db()
+    assert lead.pk == first.pk
+    assert (lead.first_name, lead.phone, lead.lead_score) == ("Sarah", "+447911123456", first.lead_score)
+    assert stranger.lead is None and stranger.converted_at is not None
+    assert not UserInteraction.objects.filter(session=stranger, lead__isnull=False).exists()
+    assert set(Consent.objects.filter(lead=lead).values_list("purpose", flat=True)) == {"contact"}
+    assert "Eve Chen (differs from the lead)" in lead.notes.get().text
+
+
 def test_a_returning_patients_journeys_from_a_trusted_source_are_scored_together(visitor, contact):
     tracker.track_user_interaction(visitor, "ai_recommendation", {})
     create_lead_from_form(session=visitor, data=contact)
