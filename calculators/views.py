@@ -3,6 +3,8 @@ redirects to a result page that only the visitor who asked can see."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 
@@ -25,7 +27,8 @@ from interactions.services import visitor_session
 from leads.forms import ContactForm
 from leads.models import Appointment
 from leads.services import appointment_request
-from leads.views import result_page
+from leads.enquiry import enquiry_fill, enquiry_known, enquiry_summary
+from leads.views import contact_given, result_page
 
 
 def _result(request, pk: int, interaction_type: str) -> UserInteraction:
@@ -141,9 +144,8 @@ def cost_result(request, pk: int):
 
 @limit_posts(FORMS)
 def book(request):
-    session = request.user_session
     booking = BookingForm(request.POST or None, initial={"treatment": request.GET.get("treatment", "")})
-    contact = ContactForm(request.POST or None, lead=session.lead if session else None)
+    contact = ContactForm(request.POST or None, known=enquiry_known(request))
     for name in ("interaction", "next"):
         del contact.fields[name]
     if request.method == "POST" and booking.is_valid() and contact.is_valid():
@@ -156,12 +158,13 @@ def book(request):
                 treatment_category=procedure.category if procedure else "",
                 preferred_date=booking.cleaned_data["preferred_date"],
                 time_window=booking.cleaned_data["time_window"],
-                data=contact.cleaned_data,
+                data=enquiry_fill(request, contact.cleaned_data),
                 submission_key=booking.submission_key,
             )
         except ValidationError as error:
             add_service_errors(contact, error)
         else:
+            contact_given(request, lead=appointment.lead, data=enquiry_fill(request, contact.cleaned_data))
             if getattr(appointment, "already_requested", False):
                 messages.info(request, "You had already asked for this appointment: we have it, there is no need to send it again.")
             return redirect("calculators:book_confirmed", pk=appointment.pk)
@@ -169,8 +172,17 @@ def book(request):
 
 
 def book_confirmed(request, pk: int):
-    appointment = get_object_or_404(Appointment, pk=pk, interaction__session=request.user_session)
-    return TemplateResponse(request, "calculators/book_confirmed.html", {"appointment": appointment})
+    session = request.user_session
+    if session is None:
+        raise Http404
+    # The visitor's own booking, or (sent again from another device) their lead's.
+    visitor = Q(interaction__session=session)
+    if session.lead_id:
+        visitor |= Q(lead_id=session.lead_id)
+    appointment = get_object_or_404(Appointment, visitor, pk=pk)
+    return TemplateResponse(request, "calculators/book_confirmed.html", {
+        "appointment": appointment, "visitor": enquiry_summary(request, appointment.lead),
+    })
 
 
 def treatment(request, slug: str):

@@ -151,7 +151,7 @@ class _Builder:
     def lead(self, session, interaction, at, **contact):
         self.leads += 1
         return create_lead_from_form(
-            session=session, interaction=interaction, occurred_at=at, notify=False,
+            session=session, interaction=interaction, occurred_at=at, notify=False, trusted=True,
             data={"consent_contact": True, **contact},
         )
 
@@ -281,6 +281,7 @@ class _Builder:
             session=session, treatment=procedure.name, treatment_slug=slug, treatment_category=procedure.category,
             preferred_date=timezone.localdate(at) + timedelta(days=self.random.randint(1, 30)),
             time_window=self.random.choice(TimeWindow.values), data=self._contact(), occurred_at=at, notify=False,
+            trusted=True,
         )
         return appointment.lead
 

@@ -1,13 +1,17 @@
 """Give every visitor an anonymous UserSession, kept in a cookie (in strict consent
 mode, only once they have accepted tracking)."""
 
-import uuid
-
 from django.conf import settings
 
 from interactions.consent import tracking_allowed
-from interactions.models import UserSession
-from interactions.services import UTM_FIELDS, client_ip, external_referrer, session_start, session_touch
+from interactions.services import (
+    UTM_FIELDS,
+    client_ip,
+    external_referrer,
+    session_from_cookie,
+    session_start,
+    session_touch,
+)
 
 # Requests that are not a patient looking at the clinic's pages.
 UNTRACKED_PREFIXES = ("/admin/", "/static/", "/media/", "/favicon.ico", "/robots.txt", "/api/schema")
@@ -22,7 +26,7 @@ class UserSessionMiddleware:
         if request.path.startswith(UNTRACKED_PREFIXES):
             return self.get_response(request)
 
-        session = self._known_session(request)
+        session = session_from_cookie(request.COOKIES.get(settings.VISITOR_COOKIE_NAME, ""))
         allowed = tracking_allowed(request)
         if session is not None:
             if allowed:
@@ -38,24 +42,16 @@ class UserSessionMiddleware:
         request.user_session = session
 
         response = self.get_response(request)
-        # The view may have made the session (interactions.services.visitor_session).
-        session = request.user_session
-        if session is not None and request.COOKIES.get(settings.VISITOR_COOKIE_NAME) != str(session.public_id):
+        # A session started (here or by interactions.services.visitor_session) or given
+        # a new key (on giving contact details) during this request carries its cookie.
+        issued = getattr(request.user_session, "issued_cookie", None)
+        if issued:
             response.set_cookie(
                 settings.VISITOR_COOKIE_NAME,
-                str(session.public_id),
+                issued,
                 max_age=settings.VISITOR_COOKIE_AGE_SECONDS,
                 httponly=True,
                 samesite="Lax",
                 secure=settings.VISITOR_COOKIE_SECURE,
             )
         return response
-
-    @staticmethod
-    def _known_session(request) -> UserSession | None:
-        raw = request.COOKIES.get(settings.VISITOR_COOKIE_NAME, "")
-        try:
-            public_id = uuid.UUID(raw)
-        except ValueError:
-            return None
-        return UserSession.objects.filter(public_id=public_id).first()

@@ -1,5 +1,6 @@
 """Anonymous visitor sessions and the append-only log of what they did."""
 
+import secrets
 import uuid
 
 from django.core.validators import MaxValueValidator
@@ -25,9 +26,15 @@ class EngagementLevel(models.TextChoices):
 
 
 class UserSession(models.Model):
-    """One browser, known only by the random id in its cookie."""
+    """One browser. `public_id` is the opaque id staff, the API and exports see; the
+    browser proves it is this visitor with a secret key that only its cookie holds
+    (interactions.services.session_cookie_issue)."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # SHA-256 of the cookie's secret, so neither staff nor a leaked backup can act as
+    # the visitor. The default is random with no known secret behind it: a session
+    # made any other way (the history import) has no browser until one is issued.
+    cookie_key_hash = models.CharField(max_length=64, default=secrets.token_hex, editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     last_seen_at = models.DateTimeField(default=timezone.now)
     visit_count = models.PositiveIntegerField(default=1)

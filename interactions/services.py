@@ -1,8 +1,9 @@
-"""Start and refresh anonymous visitor sessions."""
+"""Start and refresh anonymous visitor sessions, and the cookie that proves one."""
 
 import hashlib
 import hmac
 import ipaddress
+import secrets
 import uuid
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -76,11 +77,14 @@ def session_start(
     started_at: datetime | None = None,
     public_id: uuid.UUID | None = None,
 ) -> UserSession:
-    """Record a new visitor with first-touch attribution."""
+    """Record a new visitor with first-touch attribution. The new session carries its
+    cookie value in `issued_cookie` (see session_cookie_issue)."""
     utm = utm or {}
     started_at = started_at or timezone.now()
-    return UserSession.objects.create(
+    secret = _new_cookie_secret()
+    session = UserSession.objects.create(
         public_id=public_id or uuid.uuid4(),
+        cookie_key_hash=_cookie_key_hash(secret),
         created_at=started_at,
         last_seen_at=started_at,
         landing_page=_field_text(landing_page, "landing_page"),
@@ -89,6 +93,53 @@ def session_start(
         ip_hash=hash_ip(ip),
         **{name: _field_text(utm.get(name), name) for name in UTM_FIELDS},
     )
+    session.issued_cookie = _cookie_value(session, secret)
+    return session
+
+
+# The visitor cookie is "<public_id>.<secret>". The public id alone, which staff and
+# the API see, is not enough to act as the visitor: that takes the secret, which
+# only the browser has (the database keeps its SHA-256; the secret is random, so
+# a plain hash is as strong as a keyed one, and survives a SECRET_KEY rotation).
+MAX_COOKIE_LENGTH = 200
+
+
+def _new_cookie_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _cookie_key_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _cookie_value(session: UserSession, secret: str) -> str:
+    return f"{session.public_id}.{secret}"
+
+
+def session_cookie_issue(*, session: UserSession) -> str:
+    """Give the visitor's browser a new secret: any copy of its old cookie stops
+    working. Returns the new cookie value and leaves it in `session.issued_cookie`,
+    which the middleware sends with the response."""
+    secret = _new_cookie_secret()
+    session.cookie_key_hash = _cookie_key_hash(secret)
+    session.save(update_fields=["cookie_key_hash"])
+    session.issued_cookie = _cookie_value(session, secret)
+    return session.issued_cookie
+
+
+def session_from_cookie(value: str) -> UserSession | None:
+    """The session whose cookie this is, or None for a forged, stale or malformed one."""
+    public_id, _, secret = (value or "")[:MAX_COOKIE_LENGTH].partition(".")
+    if not secret:
+        return None
+    try:
+        public_id = uuid.UUID(public_id)
+    except ValueError:
+        return None
+    session = UserSession.objects.filter(public_id=public_id).first()
+    if session is None or not hmac.compare_digest(session.cookie_key_hash, _cookie_key_hash(secret)):
+        return None
+    return session
 
 
 def session_touch(*, session: UserSession, now: datetime | None = None) -> None:

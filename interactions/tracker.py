@@ -152,7 +152,9 @@ def should_show_contact_form(session: UserSession, *, page: str = "", now: datet
     the cooldown. Each visit it is offered on at most `contact_prompt_max_shows`
     pages; a page it was already offered on keeps offering it (a reload or a
     tracking beacon from that page is not a new offer)."""
-    if session.lead_id:
+    # converted_at without a lead: they gave details that went to another lead as an
+    # unverified enquiry; asking again would show them it did not make them a lead.
+    if session.lead_id or session.converted_at:
         return False
     config = scoring_settings_get()
     now = now or timezone.now()

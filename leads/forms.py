@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from core.forms import HoneypotMixin
 from leads.consent import consent_text
 from leads.contact import normalise_email, normalise_phone
-from leads.models import Consent, ConsentPurpose, Lead
+from leads.enquiry import KnownContact
+from leads.models import ConsentPurpose
 
 
 def _consent_field(purpose: str, *, required: bool) -> forms.BooleanField:
@@ -28,19 +29,18 @@ class ContactForm(HoneypotMixin, forms.Form):
     interaction = forms.IntegerField(required=False, widget=forms.HiddenInput)
     next = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
 
-    def __init__(self, *args, lead: Lead | None = None, **kwargs):
+    def __init__(self, *args, known: KnownContact | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.lead = lead
-        if lead is None:
+        if known is None:
             return
         # Progressive profiling: a known patient is never asked again for what is on file.
-        if lead.first_name:
+        if known.first_name:
             del self.fields["first_name"]
             del self.fields["last_name"]
-        if lead.email or lead.phone:
+        if known.contact:
             del self.fields["email"]
             del self.fields["phone"]
-        if Consent.objects.filter(lead=lead, purpose=ConsentPurpose.CONTACT, granted=True).exists():
+        if known.consent:
             del self.fields["consent_contact"]
             del self.fields["consent_marketing"]
 
@@ -71,11 +71,11 @@ class ContactDetailsForm(HoneypotMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args, lead: Lead, **kwargs):
+    def __init__(self, *args, has_email: bool, has_phone: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        if lead.email:
+        if has_email:
             del self.fields["email"]
-        if lead.phone:
+        if has_phone:
             del self.fields["phone"]
 
     def clean_phone(self) -> str:

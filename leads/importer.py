@@ -25,8 +25,10 @@ Lines object):
     email, phone, first_name, last_name, consent
                         optional. A row with consent true and an e-mail or a phone makes
                         its session a lead through create_lead_from_form (normalised and
-                        deduplicated like the contact form). Without consent the contact
-                        details are dropped, never stored; the interaction is imported.
+                        deduplicated like the contact form; the clinic's own history is a
+                        trusted source, so a row naming a lead on file joins that lead).
+                        Without consent the contact details are dropped, never stored;
+                        the interaction is imported.
 
 A row with a problem (a missing id, a bad timestamp, an unknown type, bad JSON in
 `data`, an invalid e-mail or phone when it would make a lead, ...) is rejected as a
@@ -809,7 +811,7 @@ class _Batch:
         # says so (GDPR Art. 7(1)). Staff are not e-mailed about historical leads.
         lead = create_lead_from_form(
             session=session, interaction=interaction, data=row.contact, occurred_at=row.occurred_at,
-            notify=False, consent_method=ConsentMethod.IMPORT,
+            notify=False, consent_method=ConsentMethod.IMPORT, trusted=True,
         )
         session.lead_id = lead.pk
         self.lead_rows += 1

@@ -25,6 +25,7 @@ from leads.models import (
     ConsentMethod,
     ConsentPurpose,
     Lead,
+    LeadNote,
     LeadSource,
     LeadStatus,
     LeadStatusChange,
@@ -72,7 +73,26 @@ def _new_lead(*, contact: ContactDetails, session: UserSession, source_interacti
     )
 
 
-def _update_returning_lead(*, lead: Lead, contact: ContactDetails, session: UserSession) -> None:
+def _find_or_create_lead(
+    *, contact: ContactDetails, session: UserSession, source_interaction, now: datetime
+) -> tuple[Lead, bool]:
+    """The person's lead, and whether it was made just now."""
+    lead = _find_lead(contact)
+    if lead is not None:
+        return lead, False
+    try:
+        # A savepoint: if a simultaneous submission created this person's
+        # lead first, the unique constraint fires and we use theirs.
+        with transaction.atomic():
+            return _new_lead(contact=contact, session=session, source_interaction=source_interaction, now=now), True
+    except IntegrityError:
+        lead = _find_lead(contact)
+        if lead is None:
+            raise
+        return lead, False
+
+
+def _update_returning_lead(*, lead: Lead, contact: ContactDetails, session: UserSession, now: datetime) -> None:
     """A returning patient: newer details win, first-touch attribution is kept."""
     changed = []
     for name in ("first_name", "last_name"):
@@ -80,12 +100,19 @@ def _update_returning_lead(*, lead: Lead, contact: ContactDetails, session: User
         if value and value != getattr(lead, name):
             setattr(lead, name, value)
             changed.append(name)
-    # E-mail and phone are only filled in, never moved off another person's lead.
+    # E-mail and phone are only filled in, never moved off another person's lead;
+    # the patient is not told (that would say whose they are), staff are.
+    refused = []
     for name in ("email", "phone"):
         value = getattr(contact, name)
-        if value and not getattr(lead, name) and not Lead.objects.filter(**{name: value}).exists():
-            setattr(lead, name, value)
-            changed.append(name)
+        if value and not getattr(lead, name):
+            if Lead.objects.filter(**{name: value}).exists():
+                refused.append(name)
+            else:
+                setattr(lead, name, value)
+                changed.append(name)
+    if refused:
+        _note_details_on_file_elsewhere(lead=lead, contact=contact, names=refused, now=now)
     if contact.message:
         lead.message = f"{lead.message}\n\n{contact.message}".strip()
         changed.append("message")
@@ -99,6 +126,44 @@ def _update_returning_lead(*, lead: Lead, contact: ContactDetails, session: User
         changed.extend(["interaction", "source"])
     if changed:
         lead.save(update_fields=[*changed, "updated_at"])
+
+
+FIELD_LABELS = {"email": "e-mail", "phone": "phone"}
+
+
+def _note_details_on_file_elsewhere(*, lead: Lead, contact: ContactDetails, names: list[str], now: datetime) -> None:
+    lines = [f"To review: the patient gave a {FIELD_LABELS[name]} that is on file for another lead, so it was "
+             f"not added: {getattr(contact, name)}." for name in names]
+    LeadNote.objects.create(lead=lead, text="\n".join(lines), created_at=now)
+
+
+def _note_unverified_enquiry(
+    *, lead: Lead, session: UserSession, contact: ContactDetails, data: Mapping[str, Any], now: datetime,
+    about: str = "",
+) -> None:
+    """What an unverified visitor said about this lead, for staff to check with the patient."""
+    lines = [
+        "To review: an enquiry gave this patient's e-mail or phone from a browser that is not linked to "
+        "them (the patient on a new device, or someone else). Nothing on the lead was changed.",
+    ]
+    if about:
+        lines.append(about)
+    given = (
+        ("Name", f"{contact.first_name} {contact.last_name}".strip(), lead.full_name),
+        ("E-mail", contact.email, lead.email),
+        ("Phone", contact.phone, lead.phone),
+    )
+    for label, value, on_file in given:
+        if value:
+            lines.append(f"{label} given: {value}" + ("" if value == on_file else " (differs from the lead)"))
+    if contact.message:
+        lines.append(f"Message: {contact.message}")
+    agreed = [label for key, label in (("consent_contact", "to be contacted"), ("consent_marketing", "to marketing"))
+              if data.get(key) is True]
+    if agreed:
+        lines.append("Agreed " + " and ".join(agreed) + " (not recorded as the patient's consent).")
+    lines.append(f"Visitor: {session.public_id}")
+    LeadNote.objects.create(lead=lead, text="\n".join(lines), created_at=now)
 
 
 def _source_interaction(*, session: UserSession, interaction: UserInteraction | None):
@@ -168,6 +233,7 @@ def create_lead_from_form(
     occurred_at: datetime | None = None,
     notify: bool = True,
     consent_method: str = ConsentMethod.WEB_FORM,
+    trusted: bool = False,
 ) -> Lead:
     """Turn a visitor into a lead (or update the lead they already are).
 
@@ -177,7 +243,33 @@ def create_lead_from_form(
     Raises ValidationError with field messages; on any error nothing is written.
     `occurred_at` dates a submission from the past (history import, demo data);
     such callers pass `notify=False`: staff are not e-mailed about old news.
+
+    Anyone can type an e-mail address. So an existing lead is changed only by a
+    visitor whose browser is already that lead's (the visitor cookie proves it) or
+    by a `trusted` caller (the history import and the demo, whose data the clinic
+    vouches for). Any other submission that names an e-mail or phone on file is an
+    unverified enquiry: it becomes a note on that lead for staff to review; the
+    lead keeps its name, details, browsers, consent and score, and is returned.
     """
+    return _lead_from_form(
+        session=session, interaction=interaction, data=data, occurred_at=occurred_at, notify=notify,
+        consent_method=consent_method, trusted=trusted,
+    )[0]
+
+
+def _lead_from_form(
+    *,
+    session: UserSession,
+    interaction: UserInteraction | None,
+    data: Mapping[str, Any],
+    occurred_at: datetime | None,
+    notify: bool,
+    consent_method: str,
+    trusted: bool,
+    about: str = "",
+) -> tuple[Lead, bool]:
+    """create_lead_from_form, also saying whether the visitor is now the lead's own
+    (False: an unverified enquiry, noted on the lead with `about`)."""
     # Only a form completed from the visitor's own lead (no e-mail, no phone given)
     # may rely on the consent that lead gave before.
     known_visitor = bool(session.lead_id) and not (data.get("email") or data.get("phone"))
@@ -190,22 +282,19 @@ def create_lead_from_form(
     with transaction.atomic():
         session = UserSession.objects.select_for_update().get(pk=session.pk)
         source_interaction = _source_interaction(session=session, interaction=interaction)
-        lead = _find_lead(contact)
-        if lead is None:
-            try:
-                # A savepoint: if a simultaneous submission created this person's
-                # lead first, the unique constraint fires and we use theirs.
-                with transaction.atomic():
-                    lead = _new_lead(
-                        contact=contact, session=session, source_interaction=source_interaction, now=now
-                    )
-            except IntegrityError:
-                lead = _find_lead(contact)
-                if lead is None:
-                    raise
-                _update_returning_lead(lead=lead, contact=contact, session=session)
-        else:
-            _update_returning_lead(lead=lead, contact=contact, session=session)
+        lead, created = _find_or_create_lead(
+            contact=contact, session=session, source_interaction=source_interaction, now=now
+        )
+        if not created and not trusted and session.lead_id != lead.pk:
+            _note_unverified_enquiry(lead=lead, session=session, contact=contact, data=data, now=now, about=about)
+            # The visitor gave their details, as far as they can tell: they are not
+            # prompted for them again, as a new lead would not be.
+            if session.converted_at is None:
+                session.converted_at = now
+                session.save(update_fields=["converted_at"])
+            return lead, False
+        if not created:
+            _update_returning_lead(lead=lead, contact=contact, session=session, now=now)
 
         session.interactions.filter(lead__isnull=True).update(lead=lead, converted=True)
         if session.lead_id != lead.pk:
@@ -214,7 +303,7 @@ def create_lead_from_form(
             session.save(update_fields=["lead", "converted_at"])
         _record_consents(lead=lead, session=session, data=data, now=now, method=consent_method)
         lead_rescore(lead=lead, notify=notify)
-    return lead
+    return lead, True
 
 
 def lead_rescore(*, lead: Lead, notify: bool = True) -> engine.ScoreResult:
@@ -284,18 +373,38 @@ def lead_assign_owner(*, lead: Lead, owner) -> Lead:
     return lead
 
 
-def lead_add_contact_details(*, lead: Lead, data: Mapping[str, Any]) -> Lead:
-    """The progressive second step: a lead adds the phone or e-mail they left out.
-    Details already on file are kept; details of another lead are refused."""
+@transaction.atomic
+def lead_add_contact_details(*, lead: Lead, session: UserSession | None, data: Mapping[str, Any]) -> Lead:
+    """The progressive second step: the visitor adds the phone or e-mail they left out.
+
+    The answer is the same whatever is on file, so the step cannot be used to learn
+    whose a phone or e-mail is: for the lead's own browser, details already on file
+    are kept and details of another lead are not added (staff get a note); for the
+    browser of an unverified enquiry (see create_lead_from_form), everything goes
+    into a note on the lead for staff to review."""
     contact = normalise_contact({**data, "email": data.get("email") or lead.email, "phone": data.get("phone") or lead.phone})
-    changed = []
+    now = timezone.now()
+    if session is None or session.lead_id != lead.pk:
+        lines = ["To review: more details from the unverified enquiry's browser (see the note before)."]
+        lines += [f"{label} given: {getattr(contact, name)}" for name, label in (("email", "E-mail"), ("phone", "Phone"))
+                  if data.get(name)]
+        if contact.message:
+            lines.append(f"Message: {contact.message}")
+        if session is not None:
+            lines.append(f"Visitor: {session.public_id}")
+        LeadNote.objects.create(lead=lead, text="\n".join(lines), created_at=now)
+        return lead
+    changed, refused = [], []
     for name in ("email", "phone"):
         value = getattr(contact, name)
         if value and not getattr(lead, name):
             if Lead.objects.filter(**{name: value}).exclude(pk=lead.pk).exists():
-                raise ValidationError({name: "This is already on file for another patient; please call the clinic."})
+                refused.append(name)
+                continue
             setattr(lead, name, value)
             changed.append(name)
+    if refused:
+        _note_details_on_file_elsewhere(lead=lead, contact=contact, names=refused, now=now)
     if contact.message:
         lead.message = f"{lead.message}\n\n{contact.message}".strip()
         changed.append("message")
@@ -303,6 +412,8 @@ def lead_add_contact_details(*, lead: Lead, data: Mapping[str, Any]) -> Lead:
         lead.save(update_fields=[*changed, "updated_at"])
     return lead
 
+
+UNVERIFIED_BOOKING = "Unverified: booked from a browser that is not the patient's; check with them (see the notes)."
 
 # Going Back and sending the same booking again within this time is the same request.
 REPEAT_BOOKING_WINDOW = timedelta(days=1)
@@ -339,11 +450,16 @@ def appointment_request(
     occurred_at: datetime | None = None,
     notify: bool = True,
     submission_key: str | None = None,
+    trusted: bool = False,
 ) -> Appointment:
     """Book: track the booking, make (or update) the lead, store the request, all or
     nothing. `occurred_at` dates a booking from the past (demo data, history import).
     The same booking sent again within a day (Back, then Send) returns the first
-    request, marked `already_requested`, and records nothing new."""
+    request, marked `already_requested`, and records nothing new.
+
+    A booking that is an unverified enquiry (create_lead_from_form) is still stored on
+    the lead, marked as such and noted for staff; it does not count towards the
+    lead's score (the visitor's journey is not theirs), so no staff alert follows."""
     occurred_at = occurred_at or timezone.now()
     today = timezone.localdate(occurred_at)
     if preferred_date < today:
@@ -379,9 +495,14 @@ def appointment_request(
     booked = Appointment.objects.filter(interaction=interaction).first()
     if booked is not None:
         return booked  # the same booking form posted twice
-    lead = create_lead_from_form(
-        session=session, interaction=interaction, data=data, occurred_at=occurred_at, notify=notify
+    asked = f"Asked for an appointment: {treatment} on {preferred_date:%d %b %Y}, {time_window}."
+    lead, own = _lead_from_form(
+        session=session, interaction=interaction, data=data, occurred_at=occurred_at, notify=notify,
+        consent_method=ConsentMethod.WEB_FORM, trusted=trusted, about=asked,
     )
+    notes = (data.get("message") or "").strip()[:2000]
+    if not own:
+        notes = f"{UNVERIFIED_BOOKING} {notes}".strip()
     return Appointment.objects.create(
         created_at=occurred_at,
         lead=lead,
@@ -390,7 +511,7 @@ def appointment_request(
         treatment_slug=treatment_slug,
         preferred_date=preferred_date,
         time_window=time_window,
-        notes=(data.get("message") or "").strip()[:2000],
+        notes=notes,
     )
 
 

@@ -9,8 +9,16 @@ from django.views.decorators.http import require_POST
 from core.ratelimits import FORMS, limit_posts
 from core.views import add_service_errors, safe_next
 from interactions.models import UserInteraction
-from interactions.services import visitor_session
+from interactions.services import session_cookie_issue, visitor_session
 from interactions.tracker import contact_prompt_dismissed, contact_prompt_shown, should_show_contact_form
+from leads.enquiry import (
+    enquiry_details_given,
+    enquiry_fill,
+    enquiry_known,
+    enquiry_lead,
+    enquiry_remember,
+    enquiry_summary,
+)
 from leads.forms import ContactDetailsForm, ContactForm
 from leads.services import create_lead_from_form, lead_add_contact_details
 
@@ -19,7 +27,9 @@ def contact_prompt(request, *, interaction: UserInteraction | None, title: str, 
     """The contact form to offer on a result page, or None when this visitor should
     not be asked now. `force` offers it whatever the timing rules (the patient asked)."""
     session = request.user_session
-    if session is None or (session.lead_id and not force):
+    # converted_at without a lead: the visitor's details went to another lead as an
+    # unverified enquiry; they are not asked again, like any visitor who answered.
+    if session is None or ((session.lead_id or session.converted_at) and not force):
         return None
     page = request.get_full_path()
     if not force:
@@ -27,7 +37,7 @@ def contact_prompt(request, *, interaction: UserInteraction | None, title: str, 
             return None
         contact_prompt_shown(session, page=page)
     form = ContactForm(
-        lead=session.lead,
+        known=enquiry_known(request),
         initial={"interaction": interaction.pk if interaction else None, "next": page},
     )
     return {"form": form, "title": title, "dismissible": not force}
@@ -43,14 +53,15 @@ def result_page(
     makes the lead."""
     context = {**(context or {}), "interaction": interaction, "data": interaction.data, "prompt": None}
     if request.method == "POST":
-        session = request.user_session
-        form = ContactForm(request.POST, lead=session.lead if session else None)
+        form = ContactForm(request.POST, known=enquiry_known(request))
         if form.is_valid():
+            data = enquiry_fill(request, form.cleaned_data)
             try:
-                create_lead_from_form(session=visitor_session(request), interaction=interaction, data=form.cleaned_data)
+                lead = create_lead_from_form(session=visitor_session(request), interaction=interaction, data=data)
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
+                contact_given(request, lead=lead, data=data)
                 return redirect("leads:thanks")
         context["prompt"] = {"form": form, "title": title, "dismissible": not force}
         return TemplateResponse(request, template, context, status=400)
@@ -68,21 +79,29 @@ def _own_interaction(request, pk) -> UserInteraction | None:
 
 @limit_posts(FORMS)
 def contact(request):
-    session = request.user_session
-    form = ContactForm(request.POST or None, lead=session.lead if session else None)
+    form = ContactForm(request.POST or None, known=enquiry_known(request))
     if request.method == "POST" and form.is_valid():
         try:
-            create_lead_from_form(
+            lead = create_lead_from_form(
                 session=visitor_session(request),
                 interaction=_own_interaction(request, form.cleaned_data.get("interaction")),
-                data=form.cleaned_data,
+                data=enquiry_fill(request, form.cleaned_data),
             )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
+            contact_given(request, lead=lead, data=enquiry_fill(request, form.cleaned_data))
             return redirect("leads:thanks")
     status = 400 if request.method == "POST" else 200
     return TemplateResponse(request, "leads/contact.html", {"form": form}, status=status)
+
+
+def contact_given(request, *, lead, data) -> None:
+    """After any accepted contact form, whoever's lead it went to: the browser gets a
+    new cookie (a copy of the old one no longer opens the session) and the thank-you
+    pages remember what was typed."""
+    session_cookie_issue(session=request.user_session)
+    enquiry_remember(request, lead=lead, data=data)
 
 
 @require_POST
@@ -95,18 +114,21 @@ def dismiss(request):
 
 @limit_posts(FORMS)
 def thanks(request):
-    session = request.user_session
-    lead = session.lead if session else None
+    lead = enquiry_lead(request)
     if lead is None:
         return redirect("leads:contact")
-    form = ContactDetailsForm(request.POST or None, lead=lead)
+    visitor = enquiry_summary(request, lead)
+    form = ContactDetailsForm(request.POST or None, has_email=visitor.email, has_phone=visitor.phone)
     if request.method == "POST" and form.is_valid():
         try:
-            lead_add_contact_details(lead=lead, data=form.cleaned_data)
+            lead_add_contact_details(lead=lead, session=request.user_session, data=form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            return TemplateResponse(request, "leads/thanks.html", {"lead": lead, "form": None, "updated": True})
+            enquiry_details_given(request, lead=lead, data=form.cleaned_data)
+            return TemplateResponse(request, "leads/thanks.html", {"visitor": visitor, "form": None, "updated": True})
     status = 400 if request.method == "POST" and form.errors else 200
-    ask_more = bool(form.fields) and (not lead.email or not lead.phone)
-    return TemplateResponse(request, "leads/thanks.html", {"lead": lead, "form": form if ask_more else None}, status=status)
+    ask_more = bool(form.fields) and (not visitor.email or not visitor.phone)
+    return TemplateResponse(
+        request, "leads/thanks.html", {"visitor": visitor, "form": form if ask_more else None}, status=status
+    )

@@ -21,7 +21,8 @@ def test_a_first_visit_records_landing_page_referrer_and_utm(client):
     )
     assert response.status_code == 200
     session = UserSession.objects.get()
-    assert response.cookies[COOKIE].value == str(session.public_id)
+    public_id, _, secret = response.cookies[COOKIE].value.partition(".")
+    assert public_id == str(session.public_id) and len(secret) >= 40
     assert response.cookies[COOKIE]["httponly"]
     assert session.landing_page.startswith("/?utm_source=facebook")
     assert session.referrer == "https://www.facebook.com/"
@@ -59,9 +60,44 @@ def test_our_own_pages_are_not_recorded_as_referrer(client):
 def test_a_forged_or_unknown_cookie_starts_a_new_session(client):
     client.cookies[COOKIE] = "not-a-uuid"
     client.get("/")
-    client.cookies[COOKIE] = "6f1c2a52-0000-4000-8000-000000000000"
+    client.cookies[COOKIE] = "6f1c2a52-0000-4000-8000-000000000000.secret"
     client.get("/")
     assert UserSession.objects.count() == 2
+
+
+def test_a_returning_browser_is_recognised_by_its_cookie(client):
+    client.get("/")
+    response = client.get("/treatments/")
+    assert UserSession.objects.count() == 1
+    assert COOKIE not in response.cookies
+
+
+@pytest.mark.parametrize("forged", ["{id}", "{id}.", "{id}.wrong-secret", "{id}.{secret}x", "{id}.{secret}.{secret}"])
+def test_the_public_id_staff_see_does_not_open_the_visitors_session(client, forged):
+    client.get("/")
+    patient = UserSession.objects.get()
+    secret = client.cookies[COOKIE].value.partition(".")[2]
+    attacker = type(client)()
+    attacker.cookies[COOKIE] = forged.format(id=patient.public_id, secret=secret)
+    attacker.get("/")
+    assert UserSession.objects.count() == 2
+    assert attacker.cookies[COOKIE].value.partition(".")[0] != str(patient.public_id)
+
+
+def test_sessions_from_before_the_secret_key_start_afresh(client):
+    """A cookie of the old kind (the bare public id) no longer opens its session."""
+    client.get("/")
+    patient = UserSession.objects.get()
+    client.cookies[COOKIE] = str(patient.public_id)
+    client.get("/")
+    assert UserSession.objects.count() == 2
+
+
+def test_only_a_hash_of_the_cookie_secret_is_stored(client):
+    client.get("/")
+    secret = client.cookies[COOKIE].value.partition(".")[2]
+    stored = " ".join(str(value) for value in UserSession.objects.values().get().values())
+    assert secret not in stored
 
 
 def test_overlong_utm_values_are_cut_not_rejected(client):

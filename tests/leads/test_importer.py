@@ -249,7 +249,7 @@ def track_one_by_one(rows):
         )
         if values.get("consent") in ("true", "yes", "1") and (values.get("email") or values.get("phone")):
             create_lead_from_form(
-                session=session, interaction=interaction, occurred_at=at,
+                session=session, interaction=interaction, occurred_at=at, trusted=True,
                 data={"email": values.get("email", ""), "phone": values.get("phone", ""),
                       "first_name": values.get("first_name", ""), "consent_contact": True},
             )

@@ -72,23 +72,43 @@ def test_what_a_lead_does_afterwards_updates_their_score(visitor, contact):
         ("sarah.c@work.example", "+447911123456"),
     ],
 )
-def test_a_returning_patient_updates_their_lead_instead_of_creating_a_second(visitor, contact, email, phone):
+def test_a_returning_patient_from_a_trusted_source_updates_their_lead_instead_of_creating_a_second(
+    visitor, contact, email, phone
+):
     first = create_lead_from_form(session=visitor, data=contact)
     again = UserSessionFactory()
     lead = create_lead_from_form(
-        session=again, data={"first_name": "Sarah", "email": email, "phone": phone, "consent_contact": True}
+        session=again, data={"first_name": "Sarah", "email": email, "phone": phone, "consent_contact": True},
+        trusted=True,
     )
     assert lead.pk == first.pk
     assert Lead.objects.count() == 1
     assert set(lead.sessions.all()) == {visitor, again}
 
 
-def test_a_returning_patients_journeys_are_scored_together(visitor, contact):
+def test_a_visitor_from_another_browser_naming_a_patients_email_only_leaves_a_note(visitor, contact):
+    first = create_lead_from_form(session=visitor, data=contact)
+    stranger = UserSessionFactory()
+    tracker.track_user_interaction(stranger, "appointment_booking", {"urgency": "immediate"})
+    lead = create_lead_from_form(
+        session=stranger, data={**contact, "first_name": "Eve", "phone": "07400 123456", "consent_marketing": True}
+    )
+    lead.refresh_from_db()
+    stranger.refresh_from_db()
+    assert lead.pk == first.pk
+    assert (lead.first_name, lead.phone, lead.lead_score) == ("Sarah", "+447911123456", first.lead_score)
+    assert stranger.lead is None and stranger.converted_at is not None
+    assert not UserInteraction.objects.filter(session=stranger, lead__isnull=False).exists()
+    assert set(Consent.objects.filter(lead=lead).values_list("purpose", flat=True)) == {"contact"}
+    assert "Eve Chen (differs from the lead)" in lead.notes.get().text
+
+
+def test_a_returning_patients_journeys_from_a_trusted_source_are_scored_together(visitor, contact):
     tracker.track_user_interaction(visitor, "ai_recommendation", {})
     create_lead_from_form(session=visitor, data=contact)
     again = UserSessionFactory()
     tracker.track_user_interaction(again, "face_analysis", {})
-    lead = create_lead_from_form(session=again, data=contact)
+    lead = create_lead_from_form(session=again, data=contact, trusted=True)
     # Face analysis base, one further interaction, and two visits: a returning visitor.
     assert lead.lead_score == 80 + 5 + 10
     assert lead.interactions.count() == 2
@@ -97,7 +117,7 @@ def test_a_returning_patients_journeys_are_scored_together(visitor, contact):
 def test_a_returning_patient_keeps_their_first_touch_attribution(visitor, contact):
     create_lead_from_form(session=visitor, data=contact)
     again = UserSessionFactory(utm_source="newsletter", utm_medium="email")
-    lead = create_lead_from_form(session=again, data=contact)
+    lead = create_lead_from_form(session=again, data=contact, trusted=True)
     assert (lead.utm_source, lead.utm_medium) == ("google", "cpc")
 
 
