@@ -130,11 +130,13 @@ def person_erase(*, identifier: str, by=None, actor_label: str = "", dry_run: bo
             interaction.page_url = urlsplit(interaction.page_url).path
             interaction.score_reasons = _anonymous_reasons(interaction.score_reasons)
             interaction.save(update_fields=["data", "page_url", "score_reasons"])
-        sessions.update(user_agent="", ip_hash="", landing_page="", referrer="")
+        # A campaign's term and content are free text from the link (a search keyword,
+        # an ad variant made for one person): erased like the landing page they came in.
+        sessions.update(user_agent="", ip_hash="", landing_page="", referrer="", utm_term="", utm_content="")
         lead.notes.all().delete()
         lead.appointments.update(notes="")
         lead.first_name = lead.last_name = lead.email = lead.phone = lead.message = ""
-        lead.landing_page = lead.referrer = ""
+        lead.landing_page = lead.referrer = lead.utm_term = lead.utm_content = ""
         lead.score_reasons = _anonymous_reasons(lead.score_reasons)
         lead.erased_at = timezone.now()
         lead.save()
