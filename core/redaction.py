@@ -14,6 +14,17 @@ from typing import Any
 
 REDACTED = "[redacted]"
 
+# Interaction data that says what was looked at, never who looked: kept on erasure,
+# and all a rule may test for staff who do not see contact details. Free text
+# (queries, transcripts, messages, staff reasons) and face measures (derived from a
+# face: biometric data) are not among them.
+ANONYMOUS_DATA_KEYS = frozenset({
+    "procedures", "concerns", "categories", "areas", "urgency", "budget_level", "budget_amount", "budget_range",
+    "input", "scroll_depth", "recommendations", "lines", "subtotal_min", "subtotal_max", "discount_percent",
+    "discount_min", "discount_max", "total_min", "total_max", "financing", "treatment", "time_window",
+    "preferred_date", "points", "photo_consent", "photo_kept",
+})
+
 _EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # Seven digits or more, however spaced or punctuated: phone numbers in any format
 # ("07911 123456", "+44 (0)7911-123-456"). Prices and years are shorter.

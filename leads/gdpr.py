@@ -22,19 +22,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.redaction import ANONYMOUS_DATA_KEYS
 from interactions.models import InteractionPhoto, UserInteraction, UserSession
 from leads.contact import normalise_email, normalise_phone
 from leads.models import AuditEvent, Lead
-
-# Interaction data that says what was looked at, never who looked: kept on erasure.
-# Free text (queries, transcripts, messages, staff reasons) and face measures
-# (derived from a face: biometric data) are dropped.
-ANONYMOUS_DATA_KEYS = {
-    "procedures", "concerns", "categories", "areas", "urgency", "budget_level", "budget_amount", "budget_range",
-    "input", "scroll_depth", "recommendations", "lines", "subtotal_min", "subtotal_max", "discount_percent",
-    "discount_min", "discount_max", "total_min", "total_max", "financing", "treatment", "time_window",
-    "preferred_date", "points", "photo_consent", "photo_kept",
-}
 
 
 def person_find(identifier: str) -> Lead:

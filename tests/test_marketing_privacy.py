@@ -17,6 +17,7 @@ from leads.gdpr import person_erase
 from leads.models import Lead
 from leads.services import lead_adjust_score
 from leads.tasks import notify_staff_of_high_intent_lead
+from scoring.models import LeadScoringRule
 
 SARAH_EMAIL = "sarah.chen@example.com"
 TYPED = "Sarah Chen here, 07911 100201 or sarah.chen@example.com: zygomatic botox price?"
@@ -240,3 +241,35 @@ def test_erasure_clears_the_campaign_term_and_content(sarah):
     session.refresh_from_db()
     assert (sarah.utm_term, sarah.utm_content, session.utm_term, session.utm_content) == ("", "", "", "")
     assert sarah.utm_source == "google"  # the campaign's own figures stay
+
+
+# -- 6. A scoring rule cannot read what a patient typed for marketing ---------------
+
+FREE_TEXT_RULE = {"name": "Knows Chen", "kind": "bonus", "points": "5", "order": "99", "is_active": "on",
+                  "condition": '{"any": [{"field": "urgency", "op": "eq", "value": "soon"},'
+                               ' {"field": "data.query", "op": "contains", "value": "Chen"}]}'}
+
+
+def test_marketing_cannot_save_or_preview_a_rule_that_reads_what_patients_typed(as_role, sarah):
+    """Saved, the rule would name in each matching lead's score reasons who typed
+    "Chen"; previewed, it would count them."""
+    client = as_role(MARKETING)
+    saved = client.post("/admin/scoring/leadscoringrule/add/", FREE_TEXT_RULE)
+    assert saved.status_code == 200 and "data.query may hold what a patient typed" in saved.content.decode()
+    preview = client.post("/admin/comprehensive/lead-scoring/preview/", FREE_TEXT_RULE)
+    assert preview.status_code == 400 and "would change" not in preview.content.decode()
+    api = APIClient()
+    api.force_authenticate(get_user_model().objects.get(username="marketing"))
+    response = api.post("/api/v1/scoring-rules/", {**FREE_TEXT_RULE, "condition": {
+        "field": "data.transcript", "op": "contains", "value": "Sarah"}, "points": 5}, format="json")
+    assert response.status_code == 400 and "data.transcript" in response.json()["errors"]["condition"][0]
+    assert not LeadScoringRule.objects.filter(name="Knows Chen").exists()
+
+
+def test_marketing_still_writes_rules_on_what_was_looked_at(as_role, sarah):
+    rule = {**FREE_TEXT_RULE, "condition": '{"field": "data.budget_range", "op": "eq", "value": "over_5000"}'}
+    assert as_role(MARKETING).post("/admin/scoring/leadscoringrule/add/", rule).status_code == 302
+
+
+def test_a_manager_may_write_a_rule_on_free_text(as_role, sarah):
+    assert as_role(CLINIC_MANAGER).post("/admin/scoring/leadscoringrule/add/", FREE_TEXT_RULE).status_code == 302
