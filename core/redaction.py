@@ -29,6 +29,7 @@ _EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # Seven digits or more, however spaced or punctuated: phone numbers in any format
 # ("07911 123456", "+44 (0)7911-123-456"). Prices and years are shorter.
 _PHONE = re.compile(r"\+?\d(?:[\s().\-/]*\d){6,}")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _NAME_SPLIT = re.compile(r"[\s._+\-']+")
 
 
@@ -53,12 +54,22 @@ def redact(text: str, *, names: Iterable[str] = ()) -> str:
     if not text:
         return text
     text = _EMAIL.sub(REDACTED, text)
-    text = _PHONE.sub(REDACTED, text)
+    text = _PHONE.sub(lambda match: match[0] if _DATE.fullmatch(match[0]) else REDACTED, text)
     names = sorted({name for name in names if name}, key=len, reverse=True)
     if names:
         pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, names)) + r")(?!\w)", re.IGNORECASE)
         text = pattern.sub(REDACTED, text)
     return text
+
+
+def redact_data(data: dict, *, names: Iterable[str] = ()) -> dict:
+    """An interaction's data with its free text redacted; the keys that only say what
+    was looked at (procedures, dates, prices) are kept as they are."""
+    names = frozenset(names)
+    return {
+        key: value if key in ANONYMOUS_DATA_KEYS else redact_value(value, names=names)
+        for key, value in (data or {}).items()
+    }
 
 
 def redact_value(value: Any, *, names: Iterable[str] = ()) -> Any:

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from core.permissions import CONTACT_PERMISSION
-from core.redaction import person_names, redact, redact_value
+from core.redaction import person_names, redact, redact_data, redact_value
 from interactions.models import UserInteraction, UserSession
 from interactions.selectors import interaction_summary
 
@@ -109,7 +109,7 @@ class RedactedInteractionMixin:
 
     @admin.display(description="data")
     def data_redacted(self, interaction: UserInteraction) -> str:
-        return json.dumps(redact_value(interaction.data, names=_names_of(interaction)), ensure_ascii=False)
+        return json.dumps(redact_data(interaction.data, names=_names_of(interaction)), ensure_ascii=False)
 
     @admin.display(description="page")
     def page_path(self, interaction: UserInteraction) -> str:

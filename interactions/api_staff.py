@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from rest_framework import serializers, viewsets
 
 from core.permissions import CONTACT_PERMISSION
-from core.redaction import person_names, redact_value
+from core.redaction import person_names, redact_data, redact_value
 from interactions.models import UserInteraction
 
 
@@ -28,7 +28,7 @@ class InteractionSerializer(serializers.ModelSerializer):
             # What the patient typed can say who they are (see core/redaction.py); a
             # page's query string too, so only its path is shown, as erasure keeps it.
             names = person_names(interaction.lead) if interaction.lead_id else ()
-            data["data"] = redact_value(data["data"], names=names)
+            data["data"] = redact_data(data["data"], names=names)
             data["score_reasons"] = redact_value(data["score_reasons"], names=names)
             data["page_url"] = urlsplit(data["page_url"] or "").path
         return data

@@ -10,7 +10,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from clinic.roles import CLINIC_MANAGER, FRONT_DESK, MARKETING
-from core.redaction import REDACTED, name_tokens, redact
+from core.redaction import REDACTED, name_tokens, redact, redact_data
 from interactions.models import InteractionType, UserSession
 from interactions.tracker import track_user_interaction
 from leads.gdpr import person_erase
@@ -200,6 +200,13 @@ def test_redaction_replaces_emails_phones_and_the_persons_names():
         f"I'm {REDACTED} {REDACTED}-{REDACTED} ({REDACTED}, {REDACTED}); budget £5000 by 2026"
     )
     assert redact("Sarahs lips", names=names) == "Sarahs lips"
+    assert redact("after 2026-12-01, on 07911100201", names=names) == f"after 2026-12-01, on {REDACTED}"
+
+
+def test_interaction_data_keeps_what_was_looked_at_and_redacts_what_was_typed():
+    data = {"query": "call Sarah on 07911100201", "procedures": ["botox"], "preferred_date": "2026-12-01",
+            "recommendations": [{"procedure": "botox", "reason": "Smooths lines (ref 12345678)"}]}
+    assert redact_data(data, names={"sarah"}) == {**data, "query": f"call {REDACTED} on {REDACTED}"}
 
 
 # -- 4. Hot-lead e-mails go only to staff who may see contact details ------------------
