@@ -35,7 +35,7 @@ class LeadPrivacyMixin:
         return request.user.has_perm(CONTACT_PERMISSION)
 
     def _unseen(self) -> set[str]:
-        return {"lead", *self.CONTACT_FIELD_NAMES, *self.private_fields, *self.redacted_fields}
+        return {*self.CONTACT_FIELD_NAMES, *self.private_fields, *self.redacted_fields}
 
     def _as_shown(self, fields) -> list:
         hidden = {*self.CONTACT_FIELD_NAMES, *self.private_fields}
@@ -44,7 +44,7 @@ class LeadPrivacyMixin:
 
     def lookup_allowed(self, lookup, value, request):
         # Only the lookup's field path matters: "email__gte" and "lead__email" alike.
-        if not self.sees_contacts(request) and set(lookup.split("__")) & (self._unseen() - {"lead"}):
+        if not self.sees_contacts(request) and set(lookup.split("__")) & self._unseen():
             return False
         return super().lookup_allowed(lookup, value, request)
 
