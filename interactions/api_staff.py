@@ -1,6 +1,7 @@
 """Staff API for the interaction log: read and filter, never write (it is a record)."""
 
 import django_filters
+from django import forms
 from urllib.parse import urlsplit
 
 from rest_framework import serializers, viewsets
@@ -34,6 +35,15 @@ class InteractionSerializer(serializers.ModelSerializer):
         return data
 
 
+class IdFilter(django_filters.NumberFilter):
+    """A row's number: a whole number in the database's range (so 9.2e18 is a 400)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=2**63 - 1, **kwargs)
+
+
 class InteractionFilter(django_filters.FilterSet):
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
@@ -41,7 +51,7 @@ class InteractionFilter(django_filters.FilterSet):
     session = django_filters.UUIDFilter(field_name="session__public_id")
     # A number, not a choice of leads: the browsable API would render the choice as a
     # <select> naming every lead, to marketing too.
-    lead = django_filters.NumberFilter(field_name="lead_id")
+    lead = IdFilter(field_name="lead_id")
 
     class Meta:
         model = UserInteraction

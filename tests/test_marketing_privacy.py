@@ -280,3 +280,9 @@ def test_marketing_still_writes_rules_on_what_was_looked_at(as_role, sarah):
 
 def test_a_manager_may_write_a_rule_on_free_text(as_role, sarah):
     assert as_role(CLINIC_MANAGER).post("/admin/scoring/leadscoringrule/add/", FREE_TEXT_RULE).status_code == 302
+
+
+@pytest.mark.parametrize("value", ["x", "1.5", "9.223372036854776e+18", "0", str(2**63)])
+def test_a_lead_number_that_is_not_one_is_a_400(api, value):
+    response = api(FRONT_DESK).get("/api/v1/interactions/", {"lead": value})
+    assert response.status_code == 400 and "lead" in response.json()["errors"]
