@@ -94,6 +94,15 @@ def test_marketing_may_not_filter_a_list_by_anything_that_says_who_a_patient_is(
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize("query", [
+    "first_name=Sarah", "email__istartswith=sarah.chen", "phone__startswith=%2B447911", "last_name__regex=^C",
+    "message__icontains=",
+])
+def test_the_reported_filters_are_refused(as_role, sarah, query):
+    assert as_role(MARKETING).get(f"/admin/leads/lead/?{query}").status_code == 400
+    assert as_role(FRONT_DESK).get(f"/admin/leads/lead/?{query}").status_code == 200
+
+
 def test_the_335_request_extraction_finds_no_oracle(as_role, sarah):
     """The attack: with ?id__exact=<lead>&email__gte=<guess>, one row or none answers
     yes or no, and a binary search spells the address out. Every probe of it (and of
