@@ -3,15 +3,18 @@ the thresholds, and how well each rule picks leads that convert."""
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.template.response import TemplateResponse
 
+from core.permissions import CONTACT_PERMISSION
+from core.views import add_service_errors
 from leads.models import RescoreRun
 from leads.rescoring import rescore_run_start, rule_change_preview
 from leads.selectors import rule_performance
 from scoring.models import LeadScoringRule, ScoringSettings
+from scoring.privacy import condition_check_privacy
 from scoring.services import scoring_settings_get
 
 
@@ -41,6 +44,12 @@ def rule_preview_view(request, *, admin_site, object_id=None):
     if request.method != "POST":
         return redirect("admin:comprehensive_lead_scoring")
     form = RuleForm(request.POST, instance=rule)
+    if form.is_valid() and not request.user.has_perm(CONTACT_PERMISSION):
+        # Counting the leads a rule on free text would move is as telling as saving it.
+        try:
+            condition_check_privacy(form.cleaned_data["condition"])
+        except ValidationError as error:
+            add_service_errors(form, error)
     summary = rule_change_preview(apply=form.save) if form.is_valid() else None
     save_url = (
         reverse("admin:scoring_leadscoringrule_change", args=[rule.pk]) if rule

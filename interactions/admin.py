@@ -1,32 +1,94 @@
 """Admin for visitor sessions and the interaction log (read-only: it is a record)."""
 
+import json
+from urllib.parse import urlsplit
+
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from core.permissions import CONTACT_PERMISSION
-from interactions.selectors import interaction_summary
-
+from core.redaction import person_names, redact, redact_data, redact_value
 from interactions.models import UserInteraction, UserSession
-
+from interactions.selectors import interaction_summary
 
 
 class LeadPrivacyMixin:
-    """Staff without the contact permission (marketing) see "Lead #12", never a name."""
+    """Staff without the contact permission (marketing) see "Lead #12", never a name,
+    and cannot reach what they are not shown through the list's filters either.
+
+    `private_fields` are hidden from them (and may not be filtered or searched on:
+    `?email__gte=` answered row by row would spell out an address); `redacted_fields`
+    maps a field holding free text to the display method that shows it redacted
+    (and it may not be filtered on either, or the filter would read what is redacted).
+    """
+
+    # Contact details of a lead, by any path that names them (lead__email too).
+    CONTACT_FIELD_NAMES = frozenset({"first_name", "last_name", "email", "phone", "message"})
+
+    private_fields: tuple[str, ...] = ()
+    redacted_fields: dict[str, str] = {}
+    marketing_search_fields: tuple[str, ...] = ()
+
+    @staticmethod
+    def sees_contacts(request) -> bool:
+        return request.user.has_perm(CONTACT_PERMISSION)
+
+    def _unseen(self) -> set[str]:
+        return {*self.CONTACT_FIELD_NAMES, *self.private_fields, *self.redacted_fields}
+
+    def _as_shown(self, fields) -> list:
+        hidden = {*self.CONTACT_FIELD_NAMES, *self.private_fields}
+        shown = [self.redacted_fields.get(name, name) for name in fields if name not in hidden]
+        return list(dict.fromkeys(shown))
+
+    def lookup_allowed(self, lookup, value, request):
+        # Only the lookup's field path matters: "email__gte" and "lead__email" alike.
+        if not self.sees_contacts(request) and set(lookup.split("__")) & self._unseen():
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        return fields if self.sees_contacts(request) else list(self.marketing_search_fields)
 
     def get_list_display(self, request):
         columns = list(super().get_list_display(request))
-        if request.user.has_perm(CONTACT_PERMISSION):
+        if self.sees_contacts(request):
             return columns
-        return [("lead_reference" if column == "lead" else column) for column in columns]
+        return [("lead_reference" if column == "lead" else column) for column in self._as_shown(columns)]
 
     def get_exclude(self, request, obj=None):
         exclude = list(super().get_exclude(request, obj) or [])
-        return exclude if request.user.has_perm(CONTACT_PERMISSION) else [*exclude, "lead"]
+        return exclude if self.sees_contacts(request) else [*exclude, "lead", *self.private_fields]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if self.sees_contacts(request) else [f for f in self._as_shown(fields) if f != "lead"]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.sees_contacts(request):
+            return fieldsets
+        return [(name, {**options, "fields": [f for f in self._as_shown(options["fields"]) if f != "lead"]})
+                for name, options in fieldsets]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields if self.sees_contacts(request) else [*fields, *self.redacted_fields.values()]
 
     @admin.display(description="lead", ordering="lead")
     def lead_reference(self, obj) -> str:
         return f"Lead #{obj.lead_id}" if obj.lead_id else "-"
+
+
+def _names_of(interaction) -> frozenset[str]:
+    return person_names(interaction.lead) if interaction.lead_id else frozenset()
+
+
+def _page_path(url: str) -> str:
+    # What erasure keeps of a page address: the query string may carry who it was.
+    return urlsplit(url or "").path
 
 
 class ReadOnlyAdminMixin:
@@ -39,7 +101,26 @@ class ReadOnlyAdminMixin:
         return False
 
 
-class InteractionInline(ReadOnlyAdminMixin, admin.TabularInline):
+class RedactedInteractionMixin:
+    """How an interaction's free text (queries, transcripts, staff reasons) and page
+    address read for staff without the contact permission."""
+
+    redacted_fields = {"data": "data_redacted", "page_url": "page_path", "score_reasons": "score_reasons_redacted"}
+
+    @admin.display(description="data")
+    def data_redacted(self, interaction: UserInteraction) -> str:
+        return json.dumps(redact_data(interaction.data, names=_names_of(interaction)), ensure_ascii=False)
+
+    @admin.display(description="page")
+    def page_path(self, interaction: UserInteraction) -> str:
+        return _page_path(interaction.page_url)
+
+    @admin.display(description="score reasons")
+    def score_reasons_redacted(self, interaction: UserInteraction) -> str:
+        return json.dumps(redact_value(interaction.score_reasons, names=_names_of(interaction)), ensure_ascii=False)
+
+
+class InteractionInline(RedactedInteractionMixin, LeadPrivacyMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = UserInteraction
     fk_name = "session"
     fields = ["created_at", "interaction_type", "score", "converted", "page_url", "data"]
@@ -48,6 +129,9 @@ class InteractionInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("lead")
 
 
 @admin.register(UserSession)
@@ -59,6 +143,12 @@ class UserSessionAdmin(LeadPrivacyMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["engagement_level", "utm_source", "utm_medium", "created_at"]
     list_select_related = ["lead"]
     search_fields = ["public_id", "utm_campaign", "landing_page"]
+    marketing_search_fields = ("public_id", "utm_campaign")
+    # Erasure treats these as identifying (a landing page can carry ?email=, a
+    # referrer the patient's own site); the campaign's term and content are free text.
+    private_fields = ("landing_page", "referrer", "user_agent", "ip_hash")
+    redacted_fields = {"journey": "journey_redacted", "utm_term": "utm_term_redacted",
+                       "utm_content": "utm_content_redacted"}
     date_hierarchy = "created_at"
     fieldsets = [
         ("Journey", {"fields": ["journey"]}),
@@ -70,16 +160,31 @@ class UserSessionAdmin(LeadPrivacyMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     readonly_fields = ["journey"]
 
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
-        if request.user.has_perm(CONTACT_PERMISSION):
-            return fieldsets
-        return [(name, {"fields": [f for f in opts["fields"] if f != "lead"]}) for name, opts in fieldsets]
-
     @admin.display(description="timeline")
     def journey(self, session: UserSession) -> str:
         """What the visitor did, in order, with the score each step reached,
         ending in the lead they became."""
+        return self._journey(session, redacted=False)
+
+    @admin.display(description="timeline")
+    def journey_redacted(self, session: UserSession) -> str:
+        return self._journey(session, redacted=True)
+
+    @admin.display(description="utm term")
+    def utm_term_redacted(self, session: UserSession) -> str:
+        return redact(session.utm_term, names=person_names(session.lead))
+
+    @admin.display(description="utm content")
+    def utm_content_redacted(self, session: UserSession) -> str:
+        return redact(session.utm_content, names=person_names(session.lead))
+
+    def _journey(self, session: UserSession, *, redacted: bool) -> str:
+        names = person_names(session.lead) if redacted else frozenset()
+
+        def why(step):
+            text = ", ".join(f"{r['rule']} {r['points']:+d}" for r in step.score_reasons)
+            return redact(text, names=names) if redacted else text
+
         steps = session.interactions.order_by("created_at", "pk")
         rows = format_html_join(
             "",
@@ -88,9 +193,9 @@ class UserSessionAdmin(LeadPrivacyMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
                 (
                     f"{step.created_at:%d %b %Y %H:%M}",
                     step.get_interaction_type_display(),
-                    step.page_url,
+                    _page_path(step.page_url) if redacted else step.page_url,
                     step.score,
-                    ", ".join(f"{r['rule']} {r['points']:+d}" for r in step.score_reasons),
+                    why(step),
                 )
                 for step in steps
             ),
@@ -130,7 +235,7 @@ class SourceFilter(admin.SimpleListFilter):
 
 
 @admin.register(UserInteraction)
-class UserInteractionAdmin(LeadPrivacyMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class UserInteractionAdmin(RedactedInteractionMixin, LeadPrivacyMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The interaction log (/admin/comprehensive/interactions/): the summary above the
     list is computed from the list's own filters."""
 
@@ -138,6 +243,8 @@ class UserInteractionAdmin(LeadPrivacyMixin, ReadOnlyAdminMixin, admin.ModelAdmi
     list_filter = ["interaction_type", "converted", SourceFilter, ("created_at", admin.DateFieldListFilter)]
     list_select_related = ["session", "lead"]
     search_fields = ["session__public_id", "page_url", "data__query"]
+    # What patients typed can hold who they are: marketing finds visitors by id only.
+    marketing_search_fields = ("session__public_id",)
     date_hierarchy = "created_at"
     change_list_template = "admin/interactions/userinteraction/change_list.html"
 

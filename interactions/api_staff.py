@@ -1,8 +1,13 @@
 """Staff API for the interaction log: read and filter, never write (it is a record)."""
 
 import django_filters
+from django import forms
+from urllib.parse import urlsplit
+
 from rest_framework import serializers, viewsets
 
+from core.permissions import CONTACT_PERMISSION
+from core.redaction import person_names, redact_data, redact_value
 from interactions.models import UserInteraction
 
 
@@ -17,12 +22,36 @@ class InteractionSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def to_representation(self, interaction):
+        data = super().to_representation(interaction)
+        request = self.context.get("request")
+        if request is not None and not request.user.has_perm(CONTACT_PERMISSION):
+            # What the patient typed can say who they are (see core/redaction.py); a
+            # page's query string too, so only its path is shown, as erasure keeps it.
+            names = person_names(interaction.lead) if interaction.lead_id else ()
+            data["data"] = redact_data(data["data"], names=names)
+            data["score_reasons"] = redact_value(data["score_reasons"], names=names)
+            data["page_url"] = urlsplit(data["page_url"] or "").path
+        return data
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A row's number: a whole number in the database's range (so 9.2e18 is a 400)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=2**63 - 1, **kwargs)
+
 
 class InteractionFilter(django_filters.FilterSet):
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     source = django_filters.CharFilter(field_name="session__utm_source")
     session = django_filters.UUIDFilter(field_name="session__public_id")
+    # A number, not a choice of leads: the browsable API would render the choice as a
+    # <select> naming every lead, to marketing too.
+    lead = IdFilter(field_name="lead_id")
 
     class Meta:
         model = UserInteraction
@@ -30,6 +59,6 @@ class InteractionFilter(django_filters.FilterSet):
 
 
 class InteractionViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = UserInteraction.objects.select_related("session").order_by("-created_at", "-pk")
+    queryset = UserInteraction.objects.select_related("session", "lead").order_by("-created_at", "-pk")
     serializer_class = InteractionSerializer
     filterset_class = InteractionFilter

@@ -18,7 +18,8 @@ from django.utils.html import format_html, format_html_join
 
 from core.permissions import CONTACT_PERMISSION
 from core.views import add_service_errors
-from interactions.admin import InteractionInline, ReadOnlyAdminMixin
+from core.redaction import person_names, redact
+from interactions.admin import InteractionInline, LeadPrivacyMixin, ReadOnlyAdminMixin
 from leads.contact import normalise_email, normalise_phone
 from leads.models import Appointment, AuditEvent, CampaignCost, Consent, Lead, LeadNote, LeadStatus, LeadStatusChange
 from leads.services import MAX_MANUAL_ADJUSTMENT, lead_adjust_score, lead_assign_owner, lead_update_status
@@ -159,7 +160,7 @@ def _assign_action(user):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(LeadPrivacyMixin, admin.ModelAdmin):
     form = LeadAdminForm
     list_display = [
         "__str__", "lead_score", "engagement_level", "status", "source", "utm_source", "owner", "age",
@@ -197,6 +198,13 @@ class LeadAdmin(admin.ModelAdmin):
         ("Record", {"fields": ["created_at", "updated_at", "high_intent_notified_at"]}),
     ]
     inlines = [NoteInline, AppointmentInline, LeadInteractionInline, StatusChangeInline, ConsentInline]
+    # For staff without the contact permission (LeadPrivacyMixin): no search (a name
+    # or phone found would say who is a patient), no filtering on these, and free
+    # text shown redacted. Landing page and referrer are identifying (erasure clears
+    # them); staff adjustment reasons in the score reasons are free text.
+    private_fields = ("landing_page", "referrer", "score_reasons")
+    redacted_fields = {"score_explanation": "score_explanation_redacted", "utm_term": "utm_term_redacted",
+                       "utm_content": "utm_content_redacted"}
 
     @staticmethod
     def _sees_contacts(request) -> bool:
@@ -205,10 +213,6 @@ class LeadAdmin(admin.ModelAdmin):
     def get_list_display(self, request):
         columns = super().get_list_display(request)
         return columns if self._sees_contacts(request) else ["reference", *columns[1:]]
-
-    def get_search_fields(self, request):
-        # Searching by name or phone would reveal who is a patient.
-        return super().get_search_fields(request) if self._sees_contacts(request) else []
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
@@ -378,15 +382,29 @@ class LeadAdmin(admin.ModelAdmin):
             ),
         )
 
+    @admin.display(description="utm term")
+    def utm_term_redacted(self, lead: Lead) -> str:
+        return redact(lead.utm_term, names=person_names(lead))
+
+    @admin.display(description="utm content")
+    def utm_content_redacted(self, lead: Lead) -> str:
+        return redact(lead.utm_content, names=person_names(lead))
+
     @admin.display(description="why this score")
-    def score_explanation(self, lead: Lead) -> str:
+    def score_explanation_redacted(self, lead: Lead) -> str:
+        return self.score_explanation(lead, names=person_names(lead))
+
+    @admin.display(description="why this score")
+    def score_explanation(self, lead: Lead, names=None) -> str:
+        """Each rule and its points; with `names`, a staff adjustment's reason redacted."""
         if not lead.score_reasons:
             return "No rule has scored this lead yet."
         rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
-                (reason["rule"], f"× {reason['occurrences']}" if reason.get("occurrences", 1) > 1 else "",
+                (reason["rule"] if names is None else redact(reason["rule"], names=names),
+                 f"× {reason['occurrences']}" if reason.get("occurrences", 1) > 1 else "",
                  f"{reason['points']:+d}")
                 for reason in lead.score_reasons
             ),

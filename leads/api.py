@@ -6,10 +6,13 @@ from django.contrib.auth import get_user_model
 from rest_framework import mixins, serializers, viewsets
 
 from core.permissions import CONTACT_PERMISSION
+from core.redaction import person_names, redact, redact_value
 from leads.models import Lead, LeadStatus
 from leads.services import lead_assign_owner, lead_update_status
 
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "message")
+# Identifying like the contact fields (erasure clears them), so hidden with them.
+IDENTIFYING_FIELDS = ("landing_page", "referrer")
 
 
 class LeadSerializer(serializers.ModelSerializer):
@@ -28,13 +31,26 @@ class LeadSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = [name for name in fields if name not in ("status", "owner", "value")]
 
+    def _sees_contacts(self) -> bool:
+        request = self.context.get("request")
+        return request is None or request.user.has_perm(CONTACT_PERMISSION)
+
     def get_fields(self):
         fields = super().get_fields()
-        request = self.context.get("request")
-        if request is not None and not request.user.has_perm(CONTACT_PERMISSION):
-            for name in CONTACT_FIELDS:
+        if not self._sees_contacts():
+            for name in (*CONTACT_FIELDS, *IDENTIFYING_FIELDS):
                 fields.pop(name, None)
         return fields
+
+    def to_representation(self, lead):
+        data = super().to_representation(lead)
+        if not self._sees_contacts():
+            # Free text: a staff adjustment's reason, a campaign term the patient typed.
+            names = person_names(lead)
+            data["score_reasons"] = redact_value(data["score_reasons"], names=names)
+            data["utm_term"] = redact(data["utm_term"], names=names)
+            data["utm_content"] = redact(data["utm_content"], names=names)
+        return data
 
     def update(self, lead, validated_data):
         """Through the services, so status history is kept and owners are staff."""

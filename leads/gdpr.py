@@ -22,19 +22,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.redaction import ANONYMOUS_DATA_KEYS
 from interactions.models import InteractionPhoto, UserInteraction, UserSession
 from leads.contact import normalise_email, normalise_phone
 from leads.models import AuditEvent, Lead
-
-# Interaction data that says what was looked at, never who looked: kept on erasure.
-# Free text (queries, transcripts, messages, staff reasons) and face measures
-# (derived from a face: biometric data) are dropped.
-ANONYMOUS_DATA_KEYS = {
-    "procedures", "concerns", "categories", "areas", "urgency", "budget_level", "budget_amount", "budget_range",
-    "input", "scroll_depth", "recommendations", "lines", "subtotal_min", "subtotal_max", "discount_percent",
-    "discount_min", "discount_max", "total_min", "total_max", "financing", "treatment", "time_window",
-    "preferred_date", "points", "photo_consent", "photo_kept",
-}
 
 
 def person_find(identifier: str) -> Lead:
@@ -130,11 +121,13 @@ def person_erase(*, identifier: str, by=None, actor_label: str = "", dry_run: bo
             interaction.page_url = urlsplit(interaction.page_url).path
             interaction.score_reasons = _anonymous_reasons(interaction.score_reasons)
             interaction.save(update_fields=["data", "page_url", "score_reasons"])
-        sessions.update(user_agent="", ip_hash="", landing_page="", referrer="")
+        # A campaign's term and content are free text from the link (a search keyword,
+        # an ad variant made for one person): erased like the landing page they came in.
+        sessions.update(user_agent="", ip_hash="", landing_page="", referrer="", utm_term="", utm_content="")
         lead.notes.all().delete()
         lead.appointments.update(notes="")
         lead.first_name = lead.last_name = lead.email = lead.phone = lead.message = ""
-        lead.landing_page = lead.referrer = ""
+        lead.landing_page = lead.referrer = lead.utm_term = lead.utm_content = ""
         lead.score_reasons = _anonymous_reasons(lead.score_reasons)
         lead.erased_at = timezone.now()
         lead.save()

@@ -6,14 +6,25 @@ from django.core.mail import send_mail
 from django.tasks import task
 from django.urls import reverse
 
+from core.permissions import CONTACT_PERMISSION
 from leads.models import Lead
 
 
 def _notification_recipients() -> list[str]:
+    """Active staff who may see contact details: the e-mail names the patient, so it
+    goes to no one the admin would show "Lead #12" instead. LEAD_NOTIFICATION_EMAILS,
+    when set, narrows them to the listed addresses; a listed address that belongs
+    to no such user (a shared inbox, a marketing list) hears nothing."""
+    staff = (
+        get_user_model().objects
+        .with_perm(CONTACT_PERMISSION, is_active=True, backend="django.contrib.auth.backends.ModelBackend")
+        .filter(is_staff=True).exclude(email="")
+    )
+    emails = set(staff.values_list("email", flat=True))
     if settings.LEAD_NOTIFICATION_EMAILS:
-        return list(settings.LEAD_NOTIFICATION_EMAILS)
-    staff = get_user_model().objects.filter(is_active=True, is_staff=True).exclude(email="")
-    return sorted(staff.values_list("email", flat=True))
+        listed = {address.strip().lower() for address in settings.LEAD_NOTIFICATION_EMAILS}
+        emails = {email for email in emails if email.lower() in listed}
+    return sorted(emails)
 
 
 @task

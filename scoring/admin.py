@@ -1,10 +1,13 @@
 """Admin for the scoring rules and thresholds."""
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from core.permissions import CONTACT_PERMISSION
 from scoring.models import LeadScoringRule, ScoringSettings
+from scoring.privacy import condition_check_privacy
 
 
 @admin.register(LeadScoringRule)
@@ -14,6 +17,22 @@ class LeadScoringRuleAdmin(admin.ModelAdmin):
     list_filter = ["kind", "is_active", "per_occurrence"]
     search_fields = ["name", "description"]
     fields = ["name", "description", "kind", "condition", "points", "per_occurrence", "is_active", "order"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if request.user.has_perm(CONTACT_PERMISSION) or "condition" not in form.base_fields:
+            return form
+
+        class ConditionForm(form):
+            def clean_condition(self):
+                condition = self.cleaned_data["condition"]
+                try:
+                    condition_check_privacy(condition)
+                except ValidationError as error:
+                    raise ValidationError(error.message_dict["condition"]) from error
+                return condition
+
+        return ConditionForm
 
     @admin.display(description="applies when")
     def condition_in_words(self, rule: LeadScoringRule) -> str:

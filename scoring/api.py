@@ -2,8 +2,10 @@
 
 from rest_framework import serializers, viewsets
 
+from core.permissions import CONTACT_PERMISSION
 from scoring import engine
 from scoring.models import LeadScoringRule
+from scoring.privacy import condition_check_privacy
 
 
 class RuleSerializer(serializers.ModelSerializer):
@@ -29,6 +31,9 @@ class RuleSerializer(serializers.ModelSerializer):
         except engine.ConditionError as error:
             field = "per_occurrence" if candidate.kind == engine.BASE and candidate.per_occurrence else "condition"
             raise serializers.ValidationError({field: str(error)}) from error
+        request = self.context.get("request")
+        if "condition" in data and request is not None and not request.user.has_perm(CONTACT_PERMISSION):
+            condition_check_privacy(data["condition"])
         return data
 
 

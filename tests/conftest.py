@@ -63,6 +63,20 @@ def visitor(db):
 
 
 @pytest.fixture
+def front_desk_inbox(db):
+    """A front desk colleague whose address is in LEAD_NOTIFICATION_EMAILS (tests/settings.py):
+    hot-lead e-mails go only to staff who may see contact details."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from clinic.roles import FRONT_DESK
+
+    user = get_user_model().objects.create_user("frontdesk", email="frontdesk@clinic.test", is_staff=True)
+    user.groups.add(Group.objects.get(name=FRONT_DESK))
+    return user.email
+
+
+@pytest.fixture
 def contact():
     """What a patient types into the contact form."""
     return {

@@ -215,7 +215,7 @@ def test_an_expired_form_gets_the_friendly_csrf_page():
 
 @pytest.mark.django_db
 def test_a_contact_form_submission_logs_no_contact_details(
-    client, caplog, mailoutbox, django_capture_on_commit_callbacks
+    client, caplog, mailoutbox, django_capture_on_commit_callbacks, front_desk_inbox
 ):
     caplog.set_level(logging.DEBUG)
     client.post("/enhanced-ai/", {"query": "botox for my forehead lines before my wedding next month"})

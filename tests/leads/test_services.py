@@ -183,7 +183,7 @@ def test_a_failure_half_way_leaves_nothing_written(visitor, contact):
 
 
 def test_staff_hear_once_when_a_lead_reaches_high_intent(
-    visitor, contact, mailoutbox, django_capture_on_commit_callbacks
+    visitor, contact, mailoutbox, django_capture_on_commit_callbacks, front_desk_inbox
 ):
     with django_capture_on_commit_callbacks(execute=True):
         tracker.track_user_interaction(visitor, "ai_recommendation", {})
