@@ -21,6 +21,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from core.parsers import json_loads
 from scoring.models import LeadScoringRule, ScoringSettings
 from scoring.services import scoring_settings_get
 
@@ -94,7 +95,7 @@ def scoring_rules_dumps(document: Mapping[str, Any]) -> str:
 
 def scoring_rules_parse(text: str) -> Any:
     try:
-        return json.loads(text)
+        return json_loads(text)
     except ValueError as error:
         raise RulesDocumentError([f"The file is not valid JSON: {error}."]) from error
 
