@@ -237,6 +237,21 @@ def test_photo_analysis_needs_its_own_consent(client, portrait):
     assert not UserInteraction.objects.exists()
 
 
+def test_a_long_narrow_strip_is_refused_on_the_page_not_a_server_error(client):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    strip = io.BytesIO()
+    Image.new("1", (100, 400_000), 1).save(strip, "PNG", optimize=True)
+    upload = SimpleUploadedFile("strip.png", strip.getvalue(), content_type="image/png")
+    response = client.post("/enhanced-face/", {"photo": upload, "photo_consent": "on"})
+    assert response.status_code == 400
+    assert "long, narrow strip" in response.content.decode()
+    assert not UserInteraction.objects.exists()
+
+
 def test_a_file_that_is_not_an_image_is_refused(client):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
