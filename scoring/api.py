@@ -3,7 +3,7 @@
 from rest_framework import serializers, viewsets
 
 from scoring import engine
-from scoring.models import LeadScoringRule
+from scoring.models import TOO_MANY_ACTIVE, LeadScoringRule
 
 
 class RuleSerializer(serializers.ModelSerializer):
@@ -29,6 +29,9 @@ class RuleSerializer(serializers.ModelSerializer):
         except engine.ConditionError as error:
             field = "per_occurrence" if candidate.kind == engine.BASE and candidate.per_occurrence else "condition"
             raise serializers.ValidationError({field: str(error)}) from error
+        rule = current or LeadScoringRule()
+        if data.get("is_active", getattr(current, "is_active", True)) and rule.too_many_active():
+            raise serializers.ValidationError({"is_active": TOO_MANY_ACTIVE})
         return data
 
 

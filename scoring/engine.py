@@ -36,6 +36,13 @@ from typing import Any
 MAX_SCORE = 100
 MIN_SCORE = 0
 MAX_CONDITION_DEPTH = 6
+# Every active rule is evaluated for every interaction of a journey on each tracked
+# event, so a rule's size is tracking latency: a condition with 40,000 tests or an
+# "in" list of 200,000 values tripled it. A clinic's real rules use a handful.
+MAX_CONDITION_TESTS = 50
+MAX_LIST_VALUES = 100
+MAX_TEXT_LENGTH = 200
+MAX_ACTIVE_RULES = 50
 MAX_RULE_POINTS = 100
 
 BASE = "base"
@@ -330,9 +337,36 @@ def _as_number(value: Any) -> float | None:
     return None
 
 
-def validate_condition(condition: Any, *, _depth: int = 1) -> None:
+def validate_condition(condition: Any) -> None:
     """Raise ConditionError, in words a clinic manager understands, if invalid."""
-    if _depth > MAX_CONDITION_DEPTH:
+    tests = _count_tests(condition)
+    if tests > MAX_CONDITION_TESTS:
+        raise ConditionError(
+            f"A condition may test at most {MAX_CONDITION_TESTS} things; this one tests more. "
+            "Use an \"in\" list, or fewer tests."
+        )
+    _validate_condition(condition, depth=1)
+
+
+def _count_tests(condition: Any) -> int:
+    """Tests (leaves) in a condition, counting no further than just past the limit."""
+    count, stack = 0, [(condition, 1)]
+    while stack and count <= MAX_CONDITION_TESTS:
+        node, depth = stack.pop()
+        if not isinstance(node, Mapping) or depth > MAX_CONDITION_DEPTH:
+            continue  # _validate_condition explains these
+        if isinstance(node.get("all"), list) or isinstance(node.get("any"), list):
+            parts = node["all"] if isinstance(node.get("all"), list) else node["any"]
+            stack.extend((part, depth + 1) for part in parts[: MAX_CONDITION_TESTS + 1])
+        elif "not" in node:
+            stack.append((node["not"], depth + 1))
+        else:
+            count += 1
+    return count
+
+
+def _validate_condition(condition: Any, *, depth: int) -> None:
+    if depth > MAX_CONDITION_DEPTH:
         raise ConditionError(f"Conditions may be nested at most {MAX_CONDITION_DEPTH} levels deep.")
     if not isinstance(condition, Mapping):
         raise ConditionError("A condition must be an object such as {\"field\": ..., \"op\": ..., \"value\": ...}.")
@@ -342,13 +376,13 @@ def validate_condition(condition: Any, *, _depth: int = 1) -> None:
             raise ConditionError(f"A {groups[0]!r} group must be the only key of its object.")
         key = groups[0]
         if key == "not":
-            validate_condition(condition["not"], _depth=_depth + 1)
+            _validate_condition(condition["not"], depth=depth + 1)
             return
         parts = condition[key]
         if not isinstance(parts, list):
             raise ConditionError(f"{key!r} must be a list of conditions.")
         for part in parts:
-            validate_condition(part, _depth=_depth + 1)
+            _validate_condition(part, depth=depth + 1)
         return
 
     unknown = set(condition) - {"field", "op", "value"}
@@ -357,6 +391,8 @@ def validate_condition(condition: Any, *, _depth: int = 1) -> None:
     name = condition.get("field")
     if not isinstance(name, str) or not name:
         raise ConditionError("A condition needs a \"field\" naming the fact it tests.")
+    if len(name) > MAX_TEXT_LENGTH:
+        raise ConditionError(f"A field name may be at most {MAX_TEXT_LENGTH} characters long.")
     if name.startswith(DATA_PREFIX):
         if len(name) == len(DATA_PREFIX):
             raise ConditionError("\"data.\" must be followed by the name of a key of the interaction data.")
@@ -385,10 +421,17 @@ def validate_condition(condition: Any, *, _depth: int = 1) -> None:
     elif op in LIST_OPERATORS:
         if not isinstance(value, list) or not value:
             raise ConditionError(f"Operator {op!r} needs a non-empty list of values.")
+        if len(value) > MAX_LIST_VALUES:
+            raise ConditionError(
+                f"The list of {op!r} may hold at most {MAX_LIST_VALUES} values; this one has {len(value):,}."
+            )
         if any(isinstance(item, (list, dict)) for item in value):
             raise ConditionError(f"The values of {op!r} must be plain values, not lists or objects.")
     elif isinstance(value, (list, dict)):
         raise ConditionError(f"Operator {op!r} compares with a single value, not a list or object.")
+    values = value if isinstance(value, list) else [value]
+    if any(isinstance(item, str) and len(item) > MAX_TEXT_LENGTH for item in values):
+        raise ConditionError(f"A value to compare with may be at most {MAX_TEXT_LENGTH} characters long.")
     if op == "contains" and kind == "number":
         raise ConditionError(f"Field {name!r} is a number: use eq, gt, gte, lt or lte.")
 
