@@ -16,7 +16,9 @@ How rules combine over a journey:
   never add up);
 - bonus rules that fire once: their points once, if any interaction matches;
 - bonus rules that fire on every occurrence: their points for each interaction
-  that matches ("+5 for each further interaction" matches position > 1).
+  that matches ("+5 for each further interaction" matches tool_position > 1);
+  events the visitor's browser reports itself (page engagement, searches) count
+  once at most, however many match: anyone can send a thousand of them.
 
 Staff adjustments (interactions of type `score_adjustment`, with `points` and a
 `reason` in their data) are not patient actions: rules never see them, and their
@@ -50,6 +52,11 @@ BONUS = "bonus"
 ADJUSTMENT = "score_adjustment"
 MAX_ADJUSTMENT = 100
 
+# Interactions a browser reports or a plain GET makes (the tracking API's page-engagement
+# beacons and searches, the treatment finder's ?q=): free to repeat, so repetition
+# never scores, and they are not "tool uses" (tool_position).
+BROWSER_EVENTS = frozenset({"page_engagement", "search"})
+
 LOW = "low"
 MEDIUM = "medium"
 HIGH = "high"
@@ -70,6 +77,9 @@ class FieldSpec:
 FIELDS: dict[str, FieldSpec] = {
     "interaction_type": FieldSpec("text", "what the patient did, e.g. ai_recommendation"),
     "position": FieldSpec("number", "1 for the first interaction of the journey, 2 for the next..."),
+    "tool_position": FieldSpec(
+        "number", "1 for the first tool used (page engagement and searches are not counted), 2 for the next..."
+    ),
     "procedures": FieldSpec("list", "catalog procedures the interaction was about"),
     "procedure_count": FieldSpec("number", "how many procedures the interaction was about"),
     "concerns": FieldSpec("list", "skin or body concerns named or found"),
@@ -163,7 +173,7 @@ class ScoreResult:
 
 
 def interaction_facts(
-    interaction_type: str, data: Mapping[str, Any] | None, *, position: int
+    interaction_type: str, data: Mapping[str, Any] | None, *, position: int, tool_position: int | None = None
 ) -> dict[str, Any]:
     """Flatten one interaction into the facts its rules can name."""
     data = dict(data or {})
@@ -176,6 +186,7 @@ def interaction_facts(
     facts = {
         "interaction_type": interaction_type,
         "position": position,
+        "tool_position": tool_position,
         "procedures": procedures,
         "procedure_count": data.get("procedure_count", len(procedures)),
         "concerns": concerns,
@@ -197,10 +208,14 @@ def journey_facts(
             adjustments.append(_adjustment(data or {}))
         else:
             steps.append((kind, data))
+    interactions, tools = [], 0
+    for position, (kind, data) in enumerate(steps, start=1):
+        if kind not in BROWSER_EVENTS:
+            tools += 1
+        tool_position = None if kind in BROWSER_EVENTS else tools
+        interactions.append(interaction_facts(kind, data, position=position, tool_position=tool_position))
     return Facts(
-        interactions=tuple(
-            interaction_facts(kind, data, position=index) for index, (kind, data) in enumerate(steps, start=1)
-        ),
+        interactions=tuple(interactions),
         session=dict(session),
         adjustments=tuple(adjustments),
     )
@@ -233,7 +248,9 @@ def score(facts: Facts, rules: Sequence[Rule], thresholds: Thresholds = Threshol
         if rule.kind != BONUS:
             continue
         if rule.per_occurrence:
-            count = sum(1 for view in views if _matches(rule.condition, view))
+            matching = [view for view in views if _matches(rule.condition, view)]
+            count = sum(1 for view in matching if view.get("interaction_type") not in BROWSER_EVENTS)
+            count += any(view.get("interaction_type") in BROWSER_EVENTS for view in matching)
             if count:
                 reasons.append(Reason(rule.name, rule.points * count, count))
         elif any(_matches(rule.condition, view) for view in views):
