@@ -15,6 +15,7 @@ from calculators.forms import (
 )
 from calculators.models import Procedure, ProcedureCategory
 from calculators.services import CostChoice
+from core.forms import SUBMISSION_FIELD
 from core.ratelimits import FORMS, UPLOADS, limit_posts
 from interactions.models import InteractionType, UserInteraction
 from interactions.services import visitor_session
@@ -127,7 +128,8 @@ def book(request):
     session = request.user_session
     booking = BookingForm(request.POST or None, initial={"treatment": request.GET.get("treatment", "")})
     contact = ContactForm(request.POST or None, lead=session.lead if session else None)
-    for name in ("interaction", "next"):
+    # One form on the page: the booking's one-time id is the submission's.
+    for name in ("interaction", "next", SUBMISSION_FIELD):
         del contact.fields[name]
     if request.method == "POST" and booking.is_valid() and contact.is_valid():
         procedure = booking.cleaned_data["treatment"]

@@ -3,7 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from core.forms import HoneypotMixin
+from core.forms import HoneypotMixin, OneSubmissionMixin
 from leads.consent import consent_text
 from leads.contact import normalise_email, normalise_phone
 from leads.models import Consent, ConsentPurpose, Lead
@@ -14,7 +14,7 @@ def _consent_field(purpose: str, *, required: bool) -> forms.BooleanField:
     return forms.BooleanField(required=required, label=text)
 
 
-class ContactForm(HoneypotMixin, forms.Form):
+class ContactForm(OneSubmissionMixin, HoneypotMixin, forms.Form):
     first_name = forms.CharField(max_length=100, label="First name")
     last_name = forms.CharField(max_length=100, required=False, label="Last name")
     email = forms.EmailField(max_length=254, required=False, label="E-mail")

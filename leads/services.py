@@ -217,6 +217,32 @@ def create_lead_from_form(
     return lead
 
 
+@transaction.atomic
+def contact_form_submit(
+    *,
+    session: UserSession,
+    interaction: UserInteraction | None = None,
+    data: Mapping[str, Any],
+    submission_key: str | None = None,
+) -> Lead:
+    """The public contact form: make or update the lead (create_lead_from_form) and
+    record the submission as a contact_form interaction under its one-time id, so the
+    same form posted again (a double click, a browser retry) returns the lead and
+    stores nothing more: no second message, no second consent record."""
+    if submission_key:
+        # Under the visitor's row lock: a simultaneous duplicate waits for the first.
+        locked = UserSession.objects.select_for_update().get(pk=session.pk)
+        recorded = UserInteraction.objects.filter(external_id=submission_key, session=locked).first()
+        if recorded is not None and recorded.lead_id:
+            return Lead.objects.get(pk=recorded.lead_id)
+    lead = create_lead_from_form(session=session, interaction=interaction, data=data)
+    # After the lead exists, so the lead's source stays the tool the patient used; the
+    # engine gives a contact_form nothing (scoring.engine.REPEATABLE_EVENTS).
+    track_user_interaction(session, InteractionType.CONTACT_FORM, {}, page_url="/contact/",
+                           submission_key=submission_key)
+    return lead
+
+
 def lead_rescore(*, lead: Lead, notify: bool = True) -> engine.ScoreResult:
     """Score the lead's whole journey with the current rules and store it."""
     session = lead.sessions.order_by("-last_seen_at").first()

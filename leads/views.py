@@ -12,7 +12,7 @@ from interactions.models import UserInteraction
 from interactions.services import visitor_session
 from interactions.tracker import contact_prompt_dismissed, contact_prompt_shown, should_show_contact_form
 from leads.forms import ContactDetailsForm, ContactForm
-from leads.services import create_lead_from_form, lead_add_contact_details
+from leads.services import contact_form_submit, lead_add_contact_details
 
 
 def contact_prompt(request, *, interaction: UserInteraction | None, title: str, force: bool = False) -> dict | None:
@@ -44,10 +44,11 @@ def contact(request):
     form = ContactForm(request.POST or None, lead=session.lead if session else None)
     if request.method == "POST" and form.is_valid():
         try:
-            create_lead_from_form(
+            contact_form_submit(
                 session=visitor_session(request),
                 interaction=_own_interaction(request, form.cleaned_data.get("interaction")),
                 data=form.cleaned_data,
+                submission_key=form.submission_key,
             )
         except ValidationError as error:
             add_service_errors(form, error)

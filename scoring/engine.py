@@ -17,8 +17,8 @@ How rules combine over a journey:
 - bonus rules that fire once: their points once, if any interaction matches;
 - bonus rules that fire on every occurrence: their points for each interaction
   that matches ("+5 for each further interaction" matches tool_position > 1);
-  events the visitor's browser reports itself (page engagement, searches) count
-  once at most, however many match: anyone can send a thousand of them.
+  events that cost nothing to repeat (page engagement, searches, contact-form
+  posts) count once at most, however many match: anyone can send a thousand.
 
 Staff adjustments (interactions of type `score_adjustment`, with `points` and a
 `reason` in their data) are not patient actions: rules never see them, and their
@@ -52,10 +52,11 @@ BONUS = "bonus"
 ADJUSTMENT = "score_adjustment"
 MAX_ADJUSTMENT = 100
 
-# Interactions a browser reports or a plain GET makes (the tracking API's page-engagement
-# beacons and searches, the treatment finder's ?q=): free to repeat, so repetition
-# never scores, and they are not "tool uses" (tool_position).
-BROWSER_EVENTS = frozenset({"page_engagement", "search"})
+# Interactions that cost nothing to repeat and are not tool uses: what a browser reports
+# or a plain GET makes (the tracking API's page-engagement beacons and searches, the
+# treatment finder's ?q=), and contact-form posts (the lead itself, not interest in a
+# treatment). Repeating them never scores, and tool_position skips them.
+REPEATABLE_EVENTS = frozenset({"page_engagement", "search", "contact_form"})
 
 LOW = "low"
 MEDIUM = "medium"
@@ -78,7 +79,7 @@ FIELDS: dict[str, FieldSpec] = {
     "interaction_type": FieldSpec("text", "what the patient did, e.g. ai_recommendation"),
     "position": FieldSpec("number", "1 for the first interaction of the journey, 2 for the next..."),
     "tool_position": FieldSpec(
-        "number", "1 for the first tool used (page engagement and searches are not counted), 2 for the next..."
+        "number", "1 for the first tool used (page engagement, searches and contact forms are not counted), 2 for the next..."
     ),
     "procedures": FieldSpec("list", "catalog procedures the interaction was about"),
     "procedure_count": FieldSpec("number", "how many procedures the interaction was about"),
@@ -210,9 +211,9 @@ def journey_facts(
             steps.append((kind, data))
     interactions, tools = [], 0
     for position, (kind, data) in enumerate(steps, start=1):
-        if kind not in BROWSER_EVENTS:
+        if kind not in REPEATABLE_EVENTS:
             tools += 1
-        tool_position = None if kind in BROWSER_EVENTS else tools
+        tool_position = None if kind in REPEATABLE_EVENTS else tools
         interactions.append(interaction_facts(kind, data, position=position, tool_position=tool_position))
     return Facts(
         interactions=tuple(interactions),
@@ -249,8 +250,8 @@ def score(facts: Facts, rules: Sequence[Rule], thresholds: Thresholds = Threshol
             continue
         if rule.per_occurrence:
             matching = [view for view in views if _matches(rule.condition, view)]
-            count = sum(1 for view in matching if view.get("interaction_type") not in BROWSER_EVENTS)
-            count += any(view.get("interaction_type") in BROWSER_EVENTS for view in matching)
+            count = sum(1 for view in matching if view.get("interaction_type") not in REPEATABLE_EVENTS)
+            count += any(view.get("interaction_type") in REPEATABLE_EVENTS for view in matching)
             if count:
                 reasons.append(Reason(rule.name, rule.points * count, count))
         elif any(_matches(rule.condition, view) for view in views):

@@ -67,6 +67,30 @@ def test_the_contact_prompt_turns_the_visitor_into_a_lead_with_their_journey(cli
     assert "Thank you, Sarah" in page and "phone number" in page
 
 
+def test_the_same_contact_form_posted_three_times_is_stored_once(client, mailoutbox, django_capture_on_commit_callbacks):
+    import re
+
+    from leads.models import Consent
+
+    client.post("/enhanced-ai/", {"query": "botox for my forehead lines before my wedding next month"})
+    page = client.get("/contact/").content.decode()
+    submission_id = re.search(r'name="submission_id" value="([0-9a-f-]{36})"', page).group(1)
+    posted = {**CONTACT, "message": "Is there a slot before the 20th?", "submission_id": submission_id}
+    with django_capture_on_commit_callbacks(execute=True):
+        responses = [client.post("/contact/", posted) for _ in range(3)]
+    assert [(r.status_code, r.url) for r in responses] == [(302, "/contact/thanks/")] * 3
+    lead = Lead.objects.get()
+    assert lead.message == "Is there a slot before the 20th?"
+    assert Consent.objects.filter(lead=lead).count() == 1
+    assert UserInteraction.objects.filter(interaction_type="contact_form").count() == 1
+    assert len(mailoutbox) == 1
+    # A new form (a new id) is a new message, and a contact form adds no points.
+    client.post("/contact/", {**posted, "message": "And my sister too.", "submission_id": ""})
+    lead.refresh_from_db()
+    assert lead.message == "Is there a slot before the 20th?\n\nAnd my sister too."
+    assert lead.lead_score == 85
+
+
 def test_the_second_step_adds_the_phone_to_the_same_lead(client):
     client.post("/enhanced-ai/", {"query": "lip filler"})
     client.post("/contact/", CONTACT)

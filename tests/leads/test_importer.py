@@ -133,7 +133,8 @@ def test_json_lines_are_imported_with_lists_objects_and_booleans(tmp_path):
     assert quote.score == 70 + 15
     assert quote.created_at == datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
     lead = Lead.objects.get()
-    assert (lead.email, lead.utm_campaign, lead.lead_score) == ("ana.lee@example.com", "spring", 70 + 15 + 5)
+    # The contact row is not a tool use, so no "further interaction" +5 (issue 10).
+    assert (lead.email, lead.utm_campaign, lead.lead_score) == ("ana.lee@example.com", "spring", 70 + 15)
 
 
 def test_the_format_can_be_given_when_the_extension_does_not_say(tmp_path):
