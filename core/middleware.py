@@ -73,3 +73,17 @@ class DebugPagesOnlyForLoopbackMiddleware:
         if hasattr(response, "render"):
             response = response.render()
         return response
+
+
+class PermissionsPolicyMiddleware:
+    """Adds settings.PERMISSIONS_POLICY as the Permissions-Policy header of every response."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        policy = getattr(settings, "PERMISSIONS_POLICY", "")
+        if policy:
+            response.headers.setdefault("Permissions-Policy", policy)
+        return response
