@@ -61,7 +61,7 @@ class ContactForm(OneSubmissionMixin, HoneypotMixin, forms.Form):
         return data
 
 
-class ContactDetailsForm(HoneypotMixin, forms.Form):
+class ContactDetailsForm(OneSubmissionMixin, HoneypotMixin, forms.Form):
     """Step two, on the thank-you page: the phone or e-mail that was left out."""
 
     email = forms.EmailField(max_length=254, required=False, label="E-mail")

@@ -310,9 +310,23 @@ def lead_assign_owner(*, lead: Lead, owner) -> Lead:
     return lead
 
 
-def lead_add_contact_details(*, lead: Lead, data: Mapping[str, Any]) -> Lead:
+@transaction.atomic
+def lead_add_contact_details(
+    *,
+    lead: Lead,
+    data: Mapping[str, Any],
+    session: UserSession | None = None,
+    submission_key: str | None = None,
+) -> Lead:
     """The progressive second step: a lead adds the phone or e-mail they left out.
-    Details already on file are kept; details of another lead are refused."""
+    Details already on file are kept; details of another lead are refused. Posted from
+    the visitor's `session` with the form's `submission_key`, what it stores is recorded
+    as a contact_form interaction under that id, and the same form posted again changes
+    nothing (the message is not appended twice)."""
+    if session is not None and submission_key:
+        locked = UserSession.objects.select_for_update().get(pk=session.pk)
+        if UserInteraction.objects.filter(external_id=submission_key, session=locked).exists():
+            return Lead.objects.get(pk=lead.pk)
     contact = normalise_contact({**data, "email": data.get("email") or lead.email, "phone": data.get("phone") or lead.phone})
     changed = []
     for name in ("email", "phone"):
@@ -327,6 +341,9 @@ def lead_add_contact_details(*, lead: Lead, data: Mapping[str, Any]) -> Lead:
         changed.append("message")
     if changed:
         lead.save(update_fields=[*changed, "updated_at"])
+        if session is not None:
+            track_user_interaction(session, InteractionType.CONTACT_FORM, {"step": "details"},
+                                   page_url="/contact/thanks/", submission_key=submission_key)
     return lead
 
 

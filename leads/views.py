@@ -75,7 +75,8 @@ def thanks(request):
     form = ContactDetailsForm(request.POST or None, lead=lead)
     if request.method == "POST" and form.is_valid():
         try:
-            lead_add_contact_details(lead=lead, data=form.cleaned_data)
+            lead_add_contact_details(lead=lead, data=form.cleaned_data, session=session,
+                                     submission_key=form.submission_key)
         except ValidationError as error:
             add_service_errors(form, error)
         else:

@@ -99,6 +99,20 @@ def test_the_second_step_adds_the_phone_to_the_same_lead(client):
     assert Lead.objects.get().phone == "+447911123456"
 
 
+def test_the_same_second_step_posted_three_times_adds_its_message_once(client):
+    import re
+
+    client.post("/enhanced-ai/", {"query": "lip filler"})
+    client.post("/contact/", CONTACT)
+    page = client.get("/contact/thanks/").content.decode()
+    submission_id = re.search(r'name="submission_id" value="([0-9a-f-]{36})"', page).group(1)
+    posted = {"phone": "07911 123456", "message": "Mornings are best.", "submission_id": submission_id}
+    assert [client.post("/contact/thanks/", posted).status_code for _ in range(3)] == [200] * 3
+    lead = Lead.objects.get()
+    assert (lead.phone, lead.message) == ("+447911123456", "Mornings are best.")
+    assert UserInteraction.objects.filter(interaction_type="contact_form").count() == 2  # the form, the step
+
+
 def test_contact_form_errors_are_shown_and_nothing_is_created(client):
     client.get("/")
     response = client.post("/contact/", {**CONTACT, "email": "not-an-email", "consent_contact": ""})
