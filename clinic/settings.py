@@ -353,7 +353,9 @@ LOGGING = {
     # search words (core/logfilters.py). gunicorn's: clinic/gunicorn.py.
     "filters": {"omit_query_strings": {"()": "core.logfilters.OmitQueryStrings"}},
     "formatters": {
-        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{",
+        },
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler"},

@@ -79,7 +79,8 @@ FIELDS: dict[str, FieldSpec] = {
     "interaction_type": FieldSpec("text", "what the patient did, e.g. ai_recommendation"),
     "position": FieldSpec("number", "1 for the first interaction of the journey, 2 for the next..."),
     "tool_position": FieldSpec(
-        "number", "1 for the first tool used (page engagement, searches and contact forms are not counted), 2 for the next..."
+        "number",
+        "1 for the first tool used, 2 for the next... (page engagement, searches and contact forms are not counted)",
     ),
     "procedures": FieldSpec("list", "catalog procedures the interaction was about"),
     "procedure_count": FieldSpec("number", "how many procedures the interaction was about"),

@@ -67,7 +67,9 @@ def test_the_contact_prompt_turns_the_visitor_into_a_lead_with_their_journey(cli
     assert "Thank you, Sarah" in page and "phone number" in page
 
 
-def test_the_same_contact_form_posted_three_times_is_stored_once(client, mailoutbox, django_capture_on_commit_callbacks):
+def test_the_same_contact_form_posted_three_times_is_stored_once(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
     import re
 
     from leads.models import Consent
