@@ -4,6 +4,8 @@ SHELL := /bin/bash
 
 VENV := .venv
 PY := $(VENV)/bin/python
+# Loopback only unless HOST is set (HOST=0.0.0.0 serves the network; even then
+# DEBUG's technical pages go to this machine only: core/middleware.py).
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Two workers: the machines here have two cores.

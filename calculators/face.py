@@ -38,6 +38,9 @@ class MultipleFaces(FaceAnalysisError):
 MAX_PIXELS = 40_000_000
 MIN_FACE_PIXELS = 80  # face box side below this: too small to measure
 MIN_IMAGE_SIDE = 100
+# A phone's tallest portrait is about 9:20 and a face photo is never a strip; a
+# 100 x 400,000 image would shrink to zero pixels wide for detection.
+MAX_ASPECT_RATIO = 4
 NOTABLE = 40  # a measure at or above this score points to its concerns
 STRONG = 70  # a measure at or above this also points to its secondary concerns
 
@@ -126,6 +129,11 @@ def _check_header(image: Image.Image) -> None:
         raise ImageTooLarge(_TOO_LARGE)
     if min(width, height) < MIN_IMAGE_SIDE:
         raise InvalidImage("This photo is too small. Please upload a larger, clearer photo of your face.")
+    if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
+        raise InvalidImage(
+            "This photo is a very long, narrow strip. Please upload an ordinary photo of your face "
+            f"(its longer side at most {MAX_ASPECT_RATIO} times its shorter side)."
+        )
 
 
 def _clean_rgb(image: Image.Image) -> Image.Image:
@@ -164,7 +172,9 @@ def _detect_faces(image: Image.Image) -> list[Box]:
     """Face boxes in `image`'s coordinates, likely false positives removed, largest first."""
     scale = min(1.0, DETECTION_SIDE / max(image.size))
     if scale < 1:
-        image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.BOX)
+        image = image.resize(
+            (max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.Resampling.BOX
+        )
     # Equalising makes the cascade less sensitive to under- or over-exposure.
     grey = cv2.equalizeHist(np.asarray(image.convert("L")))
     found, _, confidence = _cascade("haarcascade_frontalface_default.xml").detectMultiScale3(

@@ -19,6 +19,7 @@ from calculators.forms import (
 from calculators.models import Procedure, ProcedureCategory
 from calculators.services import CostChoice
 from calculators.vocabulary import AREAS, CONCERNS, KINDS
+from core.forms import SUBMISSION_FIELD
 from core.page_context import page_context_sign
 from core.ratelimits import FORMS, UPLOADS, limit_posts
 from core.views import add_service_errors
@@ -146,7 +147,8 @@ def cost_result(request, pk: int):
 def book(request):
     booking = BookingForm(request.POST or None, initial={"treatment": request.GET.get("treatment", "")})
     contact = ContactForm(request.POST or None, known=enquiry_known(request))
-    for name in ("interaction", "next"):
+    # One form on the page: the booking's one-time id is the submission's.
+    for name in ("interaction", "next", SUBMISSION_FIELD):
         del contact.fields[name]
     if request.method == "POST" and booking.is_valid() and contact.is_valid():
         procedure = booking.cleaned_data["treatment"]

@@ -1,7 +1,6 @@
 """The back office dashboard (/admin/comprehensive/dashboard/): the clinic's
 figures for a chosen period against the one before, as charts, tables and CSV."""
 
-import csv
 import datetime
 
 from django import forms
@@ -11,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from clinic.charts import bar_chart, column_chart
+from core import csv
 from leads import selectors
 
 DEFAULT_DAYS = 30

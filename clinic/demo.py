@@ -171,8 +171,10 @@ class _Builder:
         t = self.now - timedelta(days=1, hours=6)
         priya = self.session(started_at=t, source="facebook", medium="paid_social", campaign="summer-glow",
                              referrer="https://www.facebook.com/", landing="/enhanced-face/")
-        self.track(priya, InteractionType.SEARCH, {"query": "pigmentation"}, t + timedelta(minutes=1),
-                   seconds=30, page="/")
+        self.track(priya, InteractionType.AI_RECOMMENDATION, {
+            "query": "dark patches on my cheeks after the summer", "concerns": ["pigmentation"],
+            "procedures": ["chemical-peel"],
+        }, t + timedelta(minutes=1), seconds=30, page="/enhanced-ai/")
         face = self.track(priya, InteractionType.FACE_ANALYSIS, {
             "concerns": ["pigmentation", "uneven tone"], "procedures": ["chemical-peel"],
         }, t + timedelta(minutes=3), seconds=60, page="/enhanced-face/")

@@ -8,12 +8,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import CSRFCheck
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.page_context import page_context_read
+from core.parsers import JSONParser
 from core.ratelimits import TRACKING, limit_posts
 from interactions.consent import tracking_allowed
 from interactions.models import InteractionType

@@ -1,10 +1,9 @@
 """Leads as CSV for staff who may see contact details (checked by the caller)."""
 
-import csv
-import re
-
 from django.http import HttpResponse
 from django.utils import timezone
+
+from core import csv
 
 COLUMNS = [
     ("id", "pk"), ("created", "created_at"), ("first name", "first_name"), ("last name", "last_name"),
@@ -19,16 +18,8 @@ def leads_csv(queryset) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="leads-{timezone.localdate()}.csv"'
     writer = csv.writer(response)
     writer.writerow([title for title, _ in COLUMNS])
+    # core.csv keeps every cell text (CSV injection).
     for row in queryset.order_by("pk").values_list(*(field for _, field in COLUMNS)):
-        writer.writerow([_safe(value) for value in row])
+        writer.writerow(row)
     return response
 
-
-def _safe(value):
-    # A cell starting with = + - @ is run as a formula by spreadsheet programs
-    # (CSV injection): a patient's name must stay text. Phone numbers (+447...)
-    # and negative numbers are not formulas and stay as they are.
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@") and not re.fullmatch(r"[+-]?\d+(\.\d+)?", text):
-        return "'" + text
-    return text

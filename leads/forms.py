@@ -3,7 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from core.forms import HoneypotMixin
+from core.forms import HoneypotMixin, OneSubmissionMixin
 from leads.consent import consent_text
 from leads.contact import normalise_email, normalise_phone
 from leads.enquiry import KnownContact
@@ -15,7 +15,7 @@ def _consent_field(purpose: str, *, required: bool) -> forms.BooleanField:
     return forms.BooleanField(required=required, label=text)
 
 
-class ContactForm(HoneypotMixin, forms.Form):
+class ContactForm(OneSubmissionMixin, HoneypotMixin, forms.Form):
     first_name = forms.CharField(max_length=100, label="First name")
     last_name = forms.CharField(max_length=100, required=False, label="Last name")
     email = forms.EmailField(max_length=254, required=False, label="E-mail")
@@ -61,7 +61,7 @@ class ContactForm(HoneypotMixin, forms.Form):
         return data
 
 
-class ContactDetailsForm(HoneypotMixin, forms.Form):
+class ContactDetailsForm(OneSubmissionMixin, HoneypotMixin, forms.Form):
     """Step two, on the thank-you page: the phone or e-mail that was left out."""
 
     email = forms.EmailField(max_length=254, required=False, label="E-mail")

@@ -72,6 +72,7 @@ from django.db import DatabaseError, reset_queries, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from core.parsers import json_loads
 from interactions.models import InteractionType, UserInteraction, UserSession
 from interactions.tracker import MAX_DATA_BYTES, journey_session_facts
 from leads.contact import normalise_contact
@@ -332,7 +333,8 @@ def _refuse_constant(name: str) -> None:
 
 def _json_loads(text: str) -> Any:
     # NaN and Infinity are not JSON: PostgreSQL would refuse them in a JSON column.
-    return json.loads(text, parse_constant=_refuse_constant)
+    # Too deep a document is a ValueError too (core.parsers), not a crash.
+    return json_loads(text, parse_constant=_refuse_constant)
 
 
 class _Fields:

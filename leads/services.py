@@ -306,6 +306,33 @@ def _lead_from_form(
     return lead, True
 
 
+@transaction.atomic
+def contact_form_submit(
+    *,
+    session: UserSession,
+    interaction: UserInteraction | None = None,
+    data: Mapping[str, Any],
+    submission_key: str | None = None,
+) -> Lead:
+    """The public contact form: make or update the lead (create_lead_from_form) and
+    record the submission as a contact_form interaction under its one-time id, so the
+    same form posted again (a double click, a browser retry) returns the lead and
+    stores nothing more: no second message, no second consent record."""
+    if submission_key:
+        # Under the visitor's row lock: a simultaneous duplicate waits for the first.
+        locked = UserSession.objects.select_for_update().get(pk=session.pk)
+        recorded = UserInteraction.objects.filter(external_id=submission_key, session=locked).first()
+        if recorded is not None:
+            return Lead.objects.get(pk=recorded.data.get("lead") or recorded.lead_id)
+    lead = create_lead_from_form(session=session, interaction=interaction, data=data)
+    # After the lead exists, so the lead's source stays the tool the patient used; the
+    # engine gives a contact_form nothing (scoring.engine.REPEATABLE_EVENTS). The lead
+    # is named in the data too: an unverified enquiry's browser is not linked to it.
+    track_user_interaction(session, InteractionType.CONTACT_FORM, {"lead": lead.pk}, page_url="/contact/",
+                           submission_key=submission_key)
+    return lead
+
+
 def lead_rescore(*, lead: Lead, notify: bool = True) -> engine.ScoreResult:
     """Score the lead's whole journey with the current rules and store it."""
     session = lead.sessions.order_by("-last_seen_at").first()
@@ -374,14 +401,26 @@ def lead_assign_owner(*, lead: Lead, owner) -> Lead:
 
 
 @transaction.atomic
-def lead_add_contact_details(*, lead: Lead, session: UserSession | None, data: Mapping[str, Any]) -> Lead:
+def lead_add_contact_details(
+    *,
+    lead: Lead,
+    data: Mapping[str, Any],
+    session: UserSession | None = None,
+    submission_key: str | None = None,
+) -> Lead:
     """The progressive second step: the visitor adds the phone or e-mail they left out.
 
     The answer is the same whatever is on file, so the step cannot be used to learn
     whose a phone or e-mail is: for the lead's own browser, details already on file
     are kept and details of another lead are not added (staff get a note); for the
     browser of an unverified enquiry (see create_lead_from_form), everything goes
-    into a note on the lead for staff to review."""
+    into a note on the lead for staff to review. Posted from the visitor's `session`
+    with the form's `submission_key`, the step is recorded as a contact_form
+    interaction under that id, and the same form posted again changes nothing."""
+    if session is not None and submission_key:
+        locked = UserSession.objects.select_for_update().get(pk=session.pk)
+        if UserInteraction.objects.filter(external_id=submission_key, session=locked).exists():
+            return Lead.objects.get(pk=lead.pk)
     contact = normalise_contact({**data, "email": data.get("email") or lead.email, "phone": data.get("phone") or lead.phone})
     now = timezone.now()
     if session is None or session.lead_id != lead.pk:
@@ -392,6 +431,8 @@ def lead_add_contact_details(*, lead: Lead, session: UserSession | None, data: M
             lines.append(f"Message: {contact.message}")
         if session is not None:
             lines.append(f"Visitor: {session.public_id}")
+            track_user_interaction(session, InteractionType.CONTACT_FORM, {"step": "details"},
+                                   page_url="/contact/thanks/", submission_key=submission_key)
         LeadNote.objects.create(lead=lead, text="\n".join(lines), created_at=now)
         return lead
     changed, refused = [], []
@@ -410,6 +451,9 @@ def lead_add_contact_details(*, lead: Lead, session: UserSession | None, data: M
         changed.append("message")
     if changed:
         lead.save(update_fields=[*changed, "updated_at"])
+        if session is not None:
+            track_user_interaction(session, InteractionType.CONTACT_FORM, {"step": "details"},
+                                   page_url="/contact/thanks/", submission_key=submission_key)
     return lead
 
 

@@ -20,7 +20,7 @@ from leads.enquiry import (
     enquiry_summary,
 )
 from leads.forms import ContactDetailsForm, ContactForm
-from leads.services import create_lead_from_form, lead_add_contact_details
+from leads.services import contact_form_submit, lead_add_contact_details
 
 
 def contact_prompt(request, *, interaction: UserInteraction | None, title: str, force: bool = False) -> dict | None:
@@ -57,7 +57,10 @@ def result_page(
         if form.is_valid():
             data = enquiry_fill(request, form.cleaned_data)
             try:
-                lead = create_lead_from_form(session=visitor_session(request), interaction=interaction, data=data)
+                lead = contact_form_submit(
+                    session=visitor_session(request), interaction=interaction, data=data,
+                    submission_key=form.submission_key,
+                )
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
@@ -82,10 +85,11 @@ def contact(request):
     form = ContactForm(request.POST or None, known=enquiry_known(request))
     if request.method == "POST" and form.is_valid():
         try:
-            lead = create_lead_from_form(
+            lead = contact_form_submit(
                 session=visitor_session(request),
                 interaction=_own_interaction(request, form.cleaned_data.get("interaction")),
                 data=enquiry_fill(request, form.cleaned_data),
+                submission_key=form.submission_key,
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -121,7 +125,8 @@ def thanks(request):
     form = ContactDetailsForm(request.POST or None, has_email=visitor.email, has_phone=visitor.phone)
     if request.method == "POST" and form.is_valid():
         try:
-            lead_add_contact_details(lead=lead, session=request.user_session, data=form.cleaned_data)
+            lead_add_contact_details(lead=lead, data=form.cleaned_data, session=request.user_session,
+                                     submission_key=form.submission_key)
         except ValidationError as error:
             add_service_errors(form, error)
         else:

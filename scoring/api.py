@@ -4,7 +4,7 @@ from rest_framework import serializers, viewsets
 
 from core.permissions import CONTACT_PERMISSION
 from scoring import engine
-from scoring.models import LeadScoringRule
+from scoring.models import TOO_MANY_ACTIVE, LeadScoringRule
 from scoring.privacy import condition_check_privacy
 
 
@@ -34,6 +34,9 @@ class RuleSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if "condition" in data and request is not None and not request.user.has_perm(CONTACT_PERMISSION):
             condition_check_privacy(data["condition"])
+        rule = current or LeadScoringRule()
+        if data.get("is_active", getattr(current, "is_active", True)) and rule.too_many_active():
+            raise serializers.ValidationError({"is_active": TOO_MANY_ACTIVE})
         return data
 
 

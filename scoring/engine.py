@@ -16,7 +16,9 @@ How rules combine over a journey:
   never add up);
 - bonus rules that fire once: their points once, if any interaction matches;
 - bonus rules that fire on every occurrence: their points for each interaction
-  that matches ("+5 for each further interaction" matches position > 1).
+  that matches ("+5 for each further interaction" matches tool_position > 1);
+  events that cost nothing to repeat (page engagement, searches, contact-form
+  posts) count once at most, however many match: anyone can send a thousand.
 
 Staff adjustments (interactions of type `score_adjustment`, with `points` and a
 `reason` in their data) are not patient actions: rules never see them, and their
@@ -36,12 +38,25 @@ from typing import Any
 MAX_SCORE = 100
 MIN_SCORE = 0
 MAX_CONDITION_DEPTH = 6
+# Every active rule is evaluated for every interaction of a journey on each tracked
+# event, so a rule's size is tracking latency: a condition with 40,000 tests or an
+# "in" list of 200,000 values tripled it. A clinic's real rules use a handful.
+MAX_CONDITION_TESTS = 50
+MAX_LIST_VALUES = 100
+MAX_TEXT_LENGTH = 200
+MAX_ACTIVE_RULES = 50
 MAX_RULE_POINTS = 100
 
 BASE = "base"
 BONUS = "bonus"
 ADJUSTMENT = "score_adjustment"
 MAX_ADJUSTMENT = 100
+
+# Interactions that cost nothing to repeat and are not tool uses: what a browser reports
+# or a plain GET makes (the tracking API's page-engagement beacons and searches, the
+# treatment finder's ?q=), and contact-form posts (the lead itself, not interest in a
+# treatment). Repeating them never scores, and tool_position skips them.
+REPEATABLE_EVENTS = frozenset({"page_engagement", "search", "contact_form"})
 
 LOW = "low"
 MEDIUM = "medium"
@@ -63,6 +78,10 @@ class FieldSpec:
 FIELDS: dict[str, FieldSpec] = {
     "interaction_type": FieldSpec("text", "what the patient did, e.g. ai_recommendation"),
     "position": FieldSpec("number", "1 for the first interaction of the journey, 2 for the next..."),
+    "tool_position": FieldSpec(
+        "number",
+        "1 for the first tool used, 2 for the next... (page engagement, searches and contact forms are not counted)",
+    ),
     "procedures": FieldSpec("list", "catalog procedures the interaction was about"),
     "procedure_count": FieldSpec("number", "how many procedures the interaction was about"),
     "concerns": FieldSpec("list", "skin or body concerns named or found"),
@@ -156,7 +175,7 @@ class ScoreResult:
 
 
 def interaction_facts(
-    interaction_type: str, data: Mapping[str, Any] | None, *, position: int
+    interaction_type: str, data: Mapping[str, Any] | None, *, position: int, tool_position: int | None = None
 ) -> dict[str, Any]:
     """Flatten one interaction into the facts its rules can name."""
     data = dict(data or {})
@@ -169,6 +188,7 @@ def interaction_facts(
     facts = {
         "interaction_type": interaction_type,
         "position": position,
+        "tool_position": tool_position,
         "procedures": procedures,
         "procedure_count": data.get("procedure_count", len(procedures)),
         "concerns": concerns,
@@ -190,10 +210,14 @@ def journey_facts(
             adjustments.append(_adjustment(data or {}))
         else:
             steps.append((kind, data))
+    interactions, tools = [], 0
+    for position, (kind, data) in enumerate(steps, start=1):
+        if kind not in REPEATABLE_EVENTS:
+            tools += 1
+        tool_position = None if kind in REPEATABLE_EVENTS else tools
+        interactions.append(interaction_facts(kind, data, position=position, tool_position=tool_position))
     return Facts(
-        interactions=tuple(
-            interaction_facts(kind, data, position=index) for index, (kind, data) in enumerate(steps, start=1)
-        ),
+        interactions=tuple(interactions),
         session=dict(session),
         adjustments=tuple(adjustments),
     )
@@ -226,7 +250,9 @@ def score(facts: Facts, rules: Sequence[Rule], thresholds: Thresholds = Threshol
         if rule.kind != BONUS:
             continue
         if rule.per_occurrence:
-            count = sum(1 for view in views if _matches(rule.condition, view))
+            matching = [view for view in views if _matches(rule.condition, view)]
+            count = sum(1 for view in matching if view.get("interaction_type") not in REPEATABLE_EVENTS)
+            count += any(view.get("interaction_type") in REPEATABLE_EVENTS for view in matching)
             if count:
                 reasons.append(Reason(rule.name, rule.points * count, count))
         elif any(_matches(rule.condition, view) for view in views):
@@ -330,9 +356,36 @@ def _as_number(value: Any) -> float | None:
     return None
 
 
-def validate_condition(condition: Any, *, _depth: int = 1) -> None:
+def validate_condition(condition: Any) -> None:
     """Raise ConditionError, in words a clinic manager understands, if invalid."""
-    if _depth > MAX_CONDITION_DEPTH:
+    tests = _count_tests(condition)
+    if tests > MAX_CONDITION_TESTS:
+        raise ConditionError(
+            f"A condition may test at most {MAX_CONDITION_TESTS} things; this one tests more. "
+            "Use an \"in\" list, or fewer tests."
+        )
+    _validate_condition(condition, depth=1)
+
+
+def _count_tests(condition: Any) -> int:
+    """Tests (leaves) in a condition, counting no further than just past the limit."""
+    count, stack = 0, [(condition, 1)]
+    while stack and count <= MAX_CONDITION_TESTS:
+        node, depth = stack.pop()
+        if not isinstance(node, Mapping) or depth > MAX_CONDITION_DEPTH:
+            continue  # _validate_condition explains these
+        if isinstance(node.get("all"), list) or isinstance(node.get("any"), list):
+            parts = node["all"] if isinstance(node.get("all"), list) else node["any"]
+            stack.extend((part, depth + 1) for part in parts[: MAX_CONDITION_TESTS + 1])
+        elif "not" in node:
+            stack.append((node["not"], depth + 1))
+        else:
+            count += 1
+    return count
+
+
+def _validate_condition(condition: Any, *, depth: int) -> None:
+    if depth > MAX_CONDITION_DEPTH:
         raise ConditionError(f"Conditions may be nested at most {MAX_CONDITION_DEPTH} levels deep.")
     if not isinstance(condition, Mapping):
         raise ConditionError("A condition must be an object such as {\"field\": ..., \"op\": ..., \"value\": ...}.")
@@ -342,13 +395,13 @@ def validate_condition(condition: Any, *, _depth: int = 1) -> None:
             raise ConditionError(f"A {groups[0]!r} group must be the only key of its object.")
         key = groups[0]
         if key == "not":
-            validate_condition(condition["not"], _depth=_depth + 1)
+            _validate_condition(condition["not"], depth=depth + 1)
             return
         parts = condition[key]
         if not isinstance(parts, list):
             raise ConditionError(f"{key!r} must be a list of conditions.")
         for part in parts:
-            validate_condition(part, _depth=_depth + 1)
+            _validate_condition(part, depth=depth + 1)
         return
 
     unknown = set(condition) - {"field", "op", "value"}
@@ -357,6 +410,8 @@ def validate_condition(condition: Any, *, _depth: int = 1) -> None:
     name = condition.get("field")
     if not isinstance(name, str) or not name:
         raise ConditionError("A condition needs a \"field\" naming the fact it tests.")
+    if len(name) > MAX_TEXT_LENGTH:
+        raise ConditionError(f"A field name may be at most {MAX_TEXT_LENGTH} characters long.")
     if name.startswith(DATA_PREFIX):
         if len(name) == len(DATA_PREFIX):
             raise ConditionError("\"data.\" must be followed by the name of a key of the interaction data.")
@@ -385,10 +440,17 @@ def validate_condition(condition: Any, *, _depth: int = 1) -> None:
     elif op in LIST_OPERATORS:
         if not isinstance(value, list) or not value:
             raise ConditionError(f"Operator {op!r} needs a non-empty list of values.")
+        if len(value) > MAX_LIST_VALUES:
+            raise ConditionError(
+                f"The list of {op!r} may hold at most {MAX_LIST_VALUES} values; this one has {len(value):,}."
+            )
         if any(isinstance(item, (list, dict)) for item in value):
             raise ConditionError(f"The values of {op!r} must be plain values, not lists or objects.")
     elif isinstance(value, (list, dict)):
         raise ConditionError(f"Operator {op!r} compares with a single value, not a list or object.")
+    values = value if isinstance(value, list) else [value]
+    if any(isinstance(item, str) and len(item) > MAX_TEXT_LENGTH for item in values):
+        raise ConditionError(f"A value to compare with may be at most {MAX_TEXT_LENGTH} characters long.")
     if op == "contains" and kind == "number":
         raise ConditionError(f"Field {name!r} is a number: use eq, gt, gte, lt or lte.")
 

@@ -7,6 +7,12 @@ from django.db import models
 from scoring import engine
 
 
+TOO_MANY_ACTIVE = (
+    f"At most {engine.MAX_ACTIVE_RULES} rules can be active at once (each one is checked on every "
+    "tracked event); deactivate one first."
+)
+
+
 class RuleKind(models.TextChoices):
     BASE = engine.BASE, "Base score"
     BONUS = engine.BONUS, "Bonus"
@@ -59,6 +65,15 @@ class LeadScoringRule(models.Model):
         except engine.ConditionError as error:
             field = "per_occurrence" if self.kind == RuleKind.BASE and self.per_occurrence else "condition"
             raise ValidationError({field: str(error)}) from error
+        if self.is_active and self.too_many_active():
+            raise ValidationError({"is_active": TOO_MANY_ACTIVE})
+
+    def too_many_active(self) -> bool:
+        """Whether making this rule active would exceed engine.MAX_ACTIVE_RULES."""
+        others = LeadScoringRule.objects.filter(is_active=True)
+        if self.pk is not None:
+            others = others.exclude(pk=self.pk)
+        return others.count() >= engine.MAX_ACTIVE_RULES
 
     def as_engine_rule(self) -> engine.Rule:
         return engine.Rule(

@@ -21,7 +21,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from scoring.models import LeadScoringRule, ScoringSettings
+from core.parsers import json_loads
+from scoring import engine
+from scoring.models import TOO_MANY_ACTIVE, LeadScoringRule, ScoringSettings
 from scoring.services import scoring_settings_get
 
 DOCUMENT_FORMAT = "clinic-scoring-rules"
@@ -94,7 +96,7 @@ def scoring_rules_dumps(document: Mapping[str, Any]) -> str:
 
 def scoring_rules_parse(text: str) -> Any:
     try:
-        return json.loads(text)
+        return json_loads(text)
     except ValueError as error:
         raise RulesDocumentError([f"The file is not valid JSON: {error}."]) from error
 
@@ -136,12 +138,18 @@ def scoring_rules_load(*, document: Any, replace: bool = False, dry_run: bool = 
             f"Rule {name!r}: appears {count} times; names must be unique." for name, count in seen.items() if count > 1
         )
 
+    named = {rule.name for rule, _ in planned}
+    active_after = sum(1 for rule, _ in planned if rule.is_active) + (0 if replace else sum(
+        1 for name, rule in existing.items() if rule.is_active and name not in named
+    ))
+    if active_after > engine.MAX_ACTIVE_RULES:
+        problems.append(f"{active_after} rules would be active. {TOO_MANY_ACTIVE}")
+
     settings, settings_changes, settings_problems = _planned_settings(document.get("settings"))
     problems.extend(settings_problems)
     if problems:
         raise RulesDocumentError(problems)
 
-    named = {rule.name for rule, _ in planned}
     deactivated = [rule for name, rule in existing.items() if name not in named and rule.is_active] if replace else []
     summary = LoadSummary(
         created=tuple(rule.name for rule, changes in planned if changes is None),
@@ -203,7 +211,11 @@ def _planned_rule(
     try:
         rule.full_clean()
     except ValidationError as error:
-        return None, None, [f"{label}: {problem}" for problem in _problems_of(error)]
+        # The active-rule limit is checked for the whole document (scoring_rules_load):
+        # against the database alone, a file that swaps rules would be refused.
+        problems = [problem for problem in _problems_of(error) if not problem.endswith(TOO_MANY_ACTIVE)]
+        if problems:
+            return None, None, [f"{label}: {problem}" for problem in problems]
     if rule.pk is None:
         return rule, None, []
     changes = tuple(

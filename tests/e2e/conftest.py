@@ -47,13 +47,31 @@ def browser(live_server):
         browser.close()
 
 
+# Playwright's init scripts and bindings bypass the page's CSP, so the listener itself
+# is never blocked; it reports every violation on every page the test opens.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.reportCspViolation(`${event.violatedDirective} blocked ${event.blockedURI || "inline"} on ${location.pathname}`);
+});
+"""
+
+
 @pytest.fixture
 def page(browser, live_server):
+    """A browser tab; page.csp_violations lists every Content-Security-Policy violation
+    its pages reported, and any left at the end fails the test."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1200, "height": 900})
+    violations = []
+    context.expose_function("reportCspViolation", lambda text: violations.append(text))
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     page = context.new_page()
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.csp_violations = violations
     page.set_default_timeout(15_000)
     yield page
     context.close()
+    assert violations == [], "Content-Security-Policy violations"
 
 
 @pytest.fixture

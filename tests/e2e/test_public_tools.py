@@ -85,8 +85,10 @@ def test_a_patient_uses_every_tool_and_becomes_one_scored_lead(page, screenshot,
     lead = Lead.objects.get()
     assert (lead.email, lead.phone) == ("sarah.chen@example.com", "+447911123456")
     assert lead.source == "cost_calculator"
-    # Reading time on each page is tracked too (track.js); the tools are the steps.
-    tools = UserInteraction.objects.filter(lead=lead).exclude(interaction_type="page_engagement")
+    # Reading time on each page is tracked too (track.js), and the contact form and its
+    # second step are recorded under their one-time ids; the tools are the steps.
+    assert UserInteraction.objects.filter(lead=lead, interaction_type="contact_form").count() == 2
+    tools = UserInteraction.objects.filter(lead=lead).exclude(interaction_type__in=["page_engagement", "contact_form"])
     kinds = list(tools.order_by("created_at").values_list("interaction_type", flat=True))
     assert kinds == ["ai_recommendation", "face_analysis", "cost_calculator", "appointment_booking"]
     # Booking base 90, then bonuses: urgency, high budget, two procedures, three further interactions.

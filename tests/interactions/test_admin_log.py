@@ -37,7 +37,7 @@ def test_a_visitors_journey_ends_in_the_lead_they_became(staff):
     lead = Lead.objects.get(email="priya.sharma@example.com")
     session = lead.sessions.get()
     page = staff.get(f"/admin/interactions/usersession/{session.pk}/change/").content.decode()
-    assert page.index("Search") < page.index("Face analysis") < page.index("Became a lead")
+    assert page.index("AI recommendation") < page.index("Face analysis") < page.index("Became a lead")
     assert f"Lead #{lead.pk}</a> (score 85)" in page
     assert "Face analysis +80" in page
 

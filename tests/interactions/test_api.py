@@ -125,3 +125,20 @@ def test_the_tracking_endpoint_is_rate_limited(browser, settings):
     statuses = [post(browser, {"event": "page_engagement"}).status_code for _ in range(4)]
     assert statuses == [201, 201, 201, 429]
     assert UserInteraction.objects.count() == 3
+
+
+def test_repeated_searches_cannot_make_a_visitor_a_high_intent_lead(
+    browser, mailoutbox, django_capture_on_commit_callbacks
+):
+    from leads.models import Lead
+
+    post(browser, {"event": "page_engagement", "engagement_seconds": 200})
+    scores = [post(browser, {"event": "search", "query": "x"}).json()["score"] for _ in range(17)]
+    assert scores == [15] * 17  # was 20, 25, ... 100
+    with django_capture_on_commit_callbacks(execute=True):
+        response = browser.post("/contact/", {"first_name": "Mallory", "email": "mallory@example.com",
+                                              "consent_contact": "on", "csrfmiddlewaretoken": browser.token})
+    assert response.status_code == 302
+    lead = Lead.objects.get()
+    assert (lead.lead_score, lead.engagement_level) == (15, "low")
+    assert mailoutbox == []

@@ -133,7 +133,8 @@ def test_json_lines_are_imported_with_lists_objects_and_booleans(tmp_path):
     assert quote.score == 70 + 15
     assert quote.created_at == datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
     lead = Lead.objects.get()
-    assert (lead.email, lead.utm_campaign, lead.lead_score) == ("ana.lee@example.com", "spring", 70 + 15 + 5)
+    # The contact row is not a tool use, so no "further interaction" +5 (issue 10).
+    assert (lead.email, lead.utm_campaign, lead.lead_score) == ("ana.lee@example.com", "spring", 70 + 15)
 
 
 def test_the_format_can_be_given_when_the_extension_does_not_say(tmp_path):
@@ -187,12 +188,13 @@ def test_a_row_older_than_rows_already_imported_is_scored_on_the_journey_before_
     ])
     run_import(path, "--batch-size", "1")
     scores = dict(UserInteraction.objects.values_list("external_id", "score"))
-    assert scores == {"legacy:1": 80, "legacy:2": 60, "legacy:3": 65}
+    # The search after the recommendation adds nothing: it is not a tool use (issue 10).
+    assert scores == {"legacy:1": 80, "legacy:2": 60, "legacy:3": 60}
     session = UserSession.objects.get()
     assert session.created_at == datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
     assert session.last_seen_at == datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
     # Like the tracker: the session shows the score of the last row recorded.
-    assert session.score == 65
+    assert session.score == 60
 
 
 EQUALITY_ROWS = [

@@ -47,7 +47,7 @@ def test_all_earlier_interactions_of_the_session_are_linked_and_converted(visito
     assert visitor.lead == lead
     assert visitor.converted_at is not None
     assert set(UserInteraction.objects.values_list("lead_id", "converted")) == {(lead.pk, True)}
-    assert lead.lead_score == 80
+    assert lead.lead_score == 70 + 5  # the search is not a tool use (issue 10)
     assert lead.interaction.interaction_type == "cost_calculator"
 
 

@@ -45,19 +45,28 @@ def test_bonuses_need_their_condition():
                  engagement_seconds=179, visit_count=1).points == 60
 
 
-def test_each_further_interaction_adds_five():
-    steps = [("search", {}), ("ai_recommendation", {}), ("cost_calculator", {})]
-    assert score(*steps).points == 70 + 5 + 5
+def test_each_further_tool_adds_five():
+    steps = [("ai_recommendation", {}), ("cost_calculator", {}), ("face_analysis", {})]
+    assert score(*steps).points == 80 + 5 + 5
 
 
-def test_plain_page_views_do_not_count_as_further_interactions():
-    assert score(("page_engagement", {}), ("page_engagement", {}), ("ai_recommendation", {})).points == 60 + 5
+def test_a_first_tool_after_page_views_and_searches_scores_exactly_its_base():
+    # Changed (issue 10): a page-engagement beacon before the first tool used to make
+    # it a "further interaction" worth +5.
+    steps = [("page_engagement", {}), ("search", {"query": "x"}), ("page_engagement", {}), ("ai_recommendation", {})]
+    assert score(*steps).points == 60
+
+
+def test_searches_never_count_as_further_interactions():
+    searches = [("search", {"query": "x"})] * 17
+    assert score(*searches).points == 0
+    assert score(*searches, ("ai_recommendation", {}), *searches).points == 60
 
 
 def test_the_reports_arithmetic():
     assert score(("ai_recommendation", {"urgency": "immediate"})).points == 85  # Sarah Chen
     assert score(("cost_calculator", {"procedures": ["botox", "filler"]})).points == 85  # Anita Reddy
-    assert score(("search", {}), ("face_analysis", {})).points == 85  # Priya Sharma (88 is not reachable)
+    assert score(("ai_recommendation", {}), ("face_analysis", {})).points == 85  # Priya Sharma (88 is not reachable)
 
 
 def test_everything_at_once_is_clamped_to_100():

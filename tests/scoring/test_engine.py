@@ -45,10 +45,27 @@ def test_a_once_rule_gives_its_points_once_however_often_it_matches():
 
 
 def test_a_per_occurrence_rule_counts_every_matching_interaction():
-    steps = [("search", {})] * 4
-    result = engine.score(journey(*steps), RULES)
+    steps = [("cost_calculator", {})] * 4
+    result = engine.score(journey(*steps), [RULES[3]])
     assert result.points == 15
     assert result.reasons[0].occurrences == 3
+
+
+def test_a_per_occurrence_rule_counts_browser_events_once_however_many_match():
+    # Changed (issue 10): four searches used to give "Further" 3 times. A browser can
+    # send any number of searches and page-engagement beacons, so they count once.
+    every_search = Rule("Each search", BONUS, {"field": "interaction_type", "op": "eq", "value": "search"}, 5,
+                        per_occurrence=True)
+    steps = [("search", {"query": "x"})] * 17 + [("page_engagement", {})] * 5
+    result = engine.score(journey(*steps), [RULES[3], every_search])
+    assert [(r.rule, r.points, r.occurrences) for r in result.reasons] == [("Further", 5, 1), ("Each search", 5, 1)]
+
+
+def test_tool_position_counts_tool_uses_only():
+    facts = journey(("page_engagement", {}), ("search", {}), ("ai_recommendation", {}), ("search", {}),
+                    ("face_analysis", {}))
+    assert [step["tool_position"] for step in facts.interactions] == [None, None, 1, None, 2]
+    assert [step["position"] for step in facts.interactions] == [1, 2, 3, 4, 5]
 
 
 def test_session_facts_are_seen_by_every_interaction():

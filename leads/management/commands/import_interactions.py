@@ -1,12 +1,12 @@
 """manage.py import_interactions FILE: bring the old system's interactions in, scored."""
 
 import argparse
-import csv
 import time
 
 from django.core.management.base import BaseCommand, CommandError, DjangoHelpFormatter
 from django.template.defaultfilters import pluralize
 
+from core import csv
 from leads import importer
 
 HELP = f"""\

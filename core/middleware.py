@@ -1,0 +1,89 @@
+"""Response headers and error pages every page gets, whatever app serves it."""
+
+import ipaddress
+
+from django.conf import settings
+from django.core.exceptions import BadRequest, SuspiciousOperation
+from django.http import Http404
+from django.urls import Resolver404, get_resolver, resolve
+from django.views import defaults
+from django.views.debug import ExceptionReporter
+
+
+def is_loopback(request) -> bool:
+    try:
+        return ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
+    except ValueError:
+        return False
+
+
+class PublicErrorReporter(ExceptionReporter):
+    """Stands in for Django's technical error page (settings, environment, paths) with
+    the site's own 400 or 500 page. The error is still logged in full."""
+
+    def _page(self) -> str:
+        if self.exc_type is not None and issubclass(self.exc_type, (SuspiciousOperation, BadRequest)):
+            return defaults.bad_request(self.request, self.exc_value).content.decode()
+        return defaults.server_error(self.request).content.decode()
+
+    def get_traceback_html(self) -> str:
+        return self._page()
+
+    def get_traceback_text(self) -> str:
+        return "Sorry, something went wrong."
+
+
+class DebugPagesOnlyForLoopbackMiddleware:
+    """With DEBUG on (`make run`), Django's error pages show the environment, the
+    settings, file paths and every URL of the site. Only a client on this machine
+    sees them; anyone else (HOST=0.0.0.0, a shared network) gets the normal error
+    pages. First in MIDDLEWARE, so it covers errors raised by any other middleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not settings.DEBUG or is_loopback(request):
+            return self.get_response(request)
+        request.exception_reporter_class = PublicErrorReporter
+        response = self.get_response(request)
+        if response.status_code == 404 and not self._resolves(request):
+            # A path no URL pattern matches: DEBUG answers with the list of every
+            # pattern instead of the 404 view.
+            return self._not_found(request, Resolver404({"path": request.path_info}))
+        return response
+
+    def process_exception(self, request, exception):
+        if settings.DEBUG and not is_loopback(request) and isinstance(exception, Http404):
+            return self._not_found(request, exception)
+        return None
+
+    @staticmethod
+    def _resolves(request) -> bool:
+        try:
+            resolve(request.path_info, getattr(request, "urlconf", None))
+        except Resolver404:
+            return False
+        return True
+
+    @staticmethod
+    def _not_found(request, exception):
+        view = get_resolver(getattr(request, "urlconf", None)).resolve_error_handler(404)
+        response = view(request, exception)
+        if hasattr(response, "render"):
+            response = response.render()
+        return response
+
+
+class PermissionsPolicyMiddleware:
+    """Adds settings.PERMISSIONS_POLICY as the Permissions-Policy header of every response."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        policy = getattr(settings, "PERMISSIONS_POLICY", "")
+        if policy:
+            response.headers.setdefault("Permissions-Policy", policy)
+        return response
