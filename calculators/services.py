@@ -1,14 +1,11 @@
 """Run the public tools: compute the result, track it as an interaction."""
 
-import io
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import transaction
 
 from calculators import face, speech
@@ -17,7 +14,8 @@ from calculators.models import PriceUnit, Procedure
 from calculators.pricing import PriceItem, Quote, build_quote
 from calculators.recommender import QueryAnalysis, analyse_query, recommend
 from calculators.vocabulary import CONCERNS, speech_phrases
-from interactions.models import InteractionPhoto, InteractionType, UserInteraction, UserSession
+from interactions.models import InteractionType, UserInteraction, UserSession
+from interactions.photos import photo_keep
 from interactions.tracker import track_user_interaction
 from leads.consent import consent_text
 from leads.models import ConsentPurpose
@@ -145,18 +143,8 @@ def face_analysis_run(
         page_url="/enhanced-face/", submission_key=submission_key,
     )
     if keep_photo and not hasattr(interaction, "photo"):
-        photo_keep(interaction=interaction, image=image)
+        photo_keep(interaction=interaction, image=face.load_image(image))
     return interaction
-
-
-def photo_keep(*, interaction: UserInteraction, image: bytes) -> InteractionPhoto:
-    """Store the photo as the validated, re-encoded image: no EXIF, no GPS, no
-    camera data; whatever the upload carried besides pixels is gone."""
-    buffer = io.BytesIO()
-    face.load_image(image).save(buffer, "JPEG", quality=90)
-    return InteractionPhoto.objects.create(
-        interaction=interaction, image=ContentFile(buffer.getvalue(), name=f"{uuid.uuid4()}.jpg")
-    )
 
 
 def amount_label(unit: str, quantity: int) -> str:
