@@ -13,7 +13,7 @@ from calculators.catalog import catalog_entries
 from calculators.models import PriceUnit, Procedure
 from calculators.pricing import PriceItem, Quote, build_quote
 from calculators.recommender import QueryAnalysis, analyse_query, recommend
-from calculators.vocabulary import CONCERNS, speech_phrases
+from calculators.vocabulary import CONCERNS, budget_level_for, speech_phrases
 from interactions.models import InteractionType, UserInteraction, UserSession
 from interactions.photos import photo_keep
 from interactions.tracker import track_user_interaction
@@ -21,13 +21,19 @@ from leads.consent import consent_text
 from leads.models import ConsentPurpose
 
 BUDGET_RANGES = {
-    # choice: (label, budget_level for the scoring rules, upper amount)
-    "under_500": ("Under £500", "low", 500),
-    "500_1500": ("£500 - £1,500", "medium", 1500),
-    "1500_5000": ("£1,500 - £5,000", "high", 5000),
-    "over_5000": ("Over £5,000", "high", None),
+    # choice: (label, lower amount, upper amount); the level is budget_level_for(lower).
+    "under_500": ("Under £500", 0, 500),
+    "500_1500": ("£500 - £1,500", 500, 1500),
+    "1500_5000": ("£1,500 - £5,000", 1500, 5000),
+    "over_5000": ("Over £5,000", 5000, None),
     "not_sure": ("Not sure yet", None, None),
 }
+
+
+def budget_range_level(budget_range: str) -> str | None:
+    """The budget level of a calculator range: the level of any amount in it."""
+    _, lower, _ = BUDGET_RANGES[budget_range]
+    return None if lower is None else budget_level_for(lower)
 
 
 def categories_of(slugs) -> list[str]:
@@ -202,7 +208,7 @@ def cost_estimate_run(
         raise ValidationError({"budget_range": "Please choose a budget range."})
     quote = cost_quote(choices)
     data = {**quote.as_data(), "budget_range": budget_range}
-    _, level, _ = BUDGET_RANGES[budget_range]
+    level = budget_range_level(budget_range)
     if level:
         data["budget_level"] = level
     interaction = track_user_interaction(

@@ -402,6 +402,10 @@ def lead_add_contact_details(*, lead: Lead, data: Mapping[str, Any]) -> Lead:
     return lead
 
 
+# The clinic's diary is open a year ahead; a later date is a typo or a probe.
+MAX_BOOKING_DAYS_AHEAD = 365
+
+
 @transaction.atomic
 def appointment_request(
     *,
@@ -422,6 +426,8 @@ def appointment_request(
     today = timezone.localdate(occurred_at)
     if preferred_date < today:
         raise ValidationError({"preferred_date": "Please choose a date from today on."})
+    if (preferred_date - today).days > MAX_BOOKING_DAYS_AHEAD:
+        raise ValidationError({"preferred_date": "We take bookings up to a year ahead."})
     if time_window not in TimeWindow.values:
         raise ValidationError({"time_window": "Please choose morning, afternoon or evening."})
     days_ahead = (preferred_date - today).days
