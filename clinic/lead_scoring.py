@@ -41,7 +41,7 @@ def rule_preview_view(request, *, admin_site, object_id=None):
     if request.method != "POST":
         return redirect("admin:comprehensive_lead_scoring")
     form = RuleForm(request.POST, instance=rule)
-    summary = rule_change_preview(apply=form.save) if form.is_valid() else None
+    summary = rule_change_preview(rule=form.save(commit=False)) if form.is_valid() else None
     save_url = (
         reverse("admin:scoring_leadscoringrule_change", args=[rule.pk]) if rule
         else reverse("admin:scoring_leadscoringrule_add")

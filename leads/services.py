@@ -220,7 +220,7 @@ def create_lead_from_form(
 
 def lead_rescore(*, lead: Lead, notify: bool = True) -> engine.ScoreResult:
     """Score the lead's whole journey with the current rules and store it."""
-    session = lead.sessions.order_by("-last_seen_at").first()
+    session = lead.sessions.order_by("-last_seen_at", "-pk").first()
     if session is None:
         session = UserSession(lead=lead)
     result = score_journey_of(
