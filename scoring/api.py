@@ -1,8 +1,11 @@
-"""Staff API for the scoring rules, with the same validation as the admin form."""
+"""Staff API for the scoring rules, validated by the model itself (full_clean), as
+the admin's form is: one set of rules for both."""
 
+import copy
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers, viewsets
 
-from scoring import engine
 from scoring.models import LeadScoringRule
 
 
@@ -16,19 +19,14 @@ class RuleSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
     def validate(self, data):
-        current = self.instance
-        candidate = engine.Rule(
-            name=data.get("name", getattr(current, "name", "")),
-            kind=data.get("kind", getattr(current, "kind", engine.BONUS)),
-            condition=data.get("condition", getattr(current, "condition", None)),
-            points=data.get("points", getattr(current, "points", 0)),
-            per_occurrence=data.get("per_occurrence", getattr(current, "per_occurrence", False)),
-        )
+        # A copy: a refused PATCH must leave the rule being edited untouched.
+        candidate = copy.copy(self.instance) if self.instance is not None else LeadScoringRule()
+        for name, value in data.items():
+            setattr(candidate, name, value)
         try:
-            engine.validate_rule(candidate)
-        except engine.ConditionError as error:
-            field = "per_occurrence" if candidate.kind == engine.BASE and candidate.per_occurrence else "condition"
-            raise serializers.ValidationError({field: str(error)}) from error
+            candidate.full_clean()
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(serializers.as_serializer_error(error)) from error
         return data
 
 
