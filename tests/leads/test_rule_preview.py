@@ -55,3 +55,17 @@ def test_the_preview_takes_no_lock_and_writes_nothing(demo):
         rule_change_preview(rule=rule)
     assert not [query["sql"] for query in queries.captured_queries if WRITES.search(query["sql"])]
     assert LeadScoringRule.objects.get(pk=rule.pk).points == 25
+
+
+def test_previewing_in_the_admin_locks_nothing_and_writes_nothing(demo, client):
+    client.login(username="admin", password="admin")
+    rule = LeadScoringRule.objects.get(name="Immediate urgency")
+    data = {"name": rule.name, "description": rule.description, "kind": rule.kind, "points": "0",
+            "condition": '{"field": "urgency", "op": "eq", "value": "immediate"}', "order": rule.order,
+            "is_active": "on"}
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(f"/admin/comprehensive/lead-scoring/preview/{rule.pk}/", data)
+    assert response.status_code == 200 and response.context["summary"].changed > 0
+    ours = re.compile(r'"?(leads|scoring|interactions)_', re.IGNORECASE)
+    assert not [query["sql"] for query in queries.captured_queries
+                if WRITES.search(query["sql"]) and (ours.search(query["sql"]) or "FOR UPDATE" in query["sql"])]
