@@ -38,6 +38,10 @@ from leads.services import (
 
 # What staff edit on a lead's page; the rest is the record (score, attribution, dates).
 LEAD_FORM_FIELDS = (*CONTACT_FIELDS, *WORK_FIELDS)
+ADD_FIELDSETS = [
+    ("Patient", {"fields": [*CONTACT_FIELDS, "consent_contact", "consent_marketing"]}),
+    ("Pipeline", {"fields": list(WORK_FIELDS)}),
+]
 
 
 class ScoreAdjustmentForm(forms.Form):
@@ -85,12 +89,14 @@ class LeadAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if self.instance.pk is not None:
+        if self.instance.pk is None:  # a new lead: its pipeline fields, as lead_create_by_staff checks them
+            changes = {name: cleaned[name] for name in WORK_FIELDS if cleaned.get(name) not in (None, "")}
+        else:
             changes = {name: cleaned[name] for name in self.changed_data if name in LEAD_FORM_FIELDS and name in cleaned}
-            try:
-                lead_update_check(lead=self.instance, by=self.user, changes=changes)
-            except ValidationError as error:
-                add_service_errors(self, error)
+        try:
+            lead_update_check(lead=self.instance, by=self.user, changes=changes)
+        except ValidationError as error:
+            add_service_errors(self, error)
         return cleaned
 
 
@@ -102,16 +108,6 @@ class StaffLeadAddForm(LeadAdminForm):
         "contact them about their enquiry (recorded as consent given to staff, with today's wording).",
     )
     consent_marketing = forms.BooleanField(label="Agreed to news and offers", required=False)
-
-    def clean(self):
-        cleaned = super().clean()
-        owner = cleaned.get("owner")
-        if owner is not None:
-            try:
-                lead_update_check(lead=Lead(), by=self.user, changes={"owner": owner})
-            except ValidationError as error:
-                add_service_errors(self, error)
-        return cleaned
 
 
 class ConsentInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -254,7 +250,9 @@ class LeadAdmin(admin.ModelAdmin):
         # Searching by name or phone would reveal who is a patient.
         return super().get_search_fields(request) if self._sees_contacts(request) else []
 
-    def _role_fieldsets(self, request, obj=None):
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return ADD_FIELDSETS
         fieldsets = super().get_fieldsets(request, obj)
         return fieldsets if self._sees_contacts(request) else [fs for fs in fieldsets if fs[0] != "Patient"]
 
@@ -287,13 +285,6 @@ class LeadAdmin(admin.ModelAdmin):
             kwargs["form"] = StaffLeadAddForm
         form = super().get_form(request, obj, change=change, **kwargs)
         return type(form.__name__, (form,), {"user": request.user})
-
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = self._role_fieldsets(request, obj)
-        if obj is None:
-            return [("Patient", {"fields": [*CONTACT_FIELDS, "consent_contact", "consent_marketing"]}),
-                    ("Pipeline", {"fields": ["status", "owner", "value"]})]
-        return fieldsets
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         # The form checked the change with the service's rules; should the service still

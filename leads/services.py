@@ -281,10 +281,11 @@ def lead_update_check(*, lead: Lead, by, changes: Mapping[str, Any]) -> dict[str
         try:
             cleaned["value"] = Decimal(str(changes["value"]))
         except ArithmeticError:
+            cleaned["value"] = Decimal("NaN")
+        if not cleaned["value"].is_finite():
             errors["value"] = "Enter the treatment value as a number, e.g. 450.00."
-        else:
-            if cleaned["value"] < 0:
-                errors["value"] = "A treatment value cannot be negative."
+        elif cleaned["value"] < 0:
+            errors["value"] = "A treatment value cannot be negative."
     for name, normalise in (("email", normalise_email), ("phone", normalise_phone)):
         if name in changes:
             try:

@@ -122,3 +122,10 @@ def test_the_lead_page_saves_through_the_service(admin_client, sarah):
     sarah.refresh_from_db()
     assert (sarah.status, sarah.value, sarah.phone) == ("qualified", Decimal("450"), "+447911100299")
     assert sarah.status_changes.last().changed_by.username == "admin"
+
+
+@pytest.mark.parametrize("value", ["-0.01", "NaN", "lots"])
+def test_a_value_that_is_not_a_positive_number_is_refused_by_the_service(sarah, value):
+    with pytest.raises(ValidationError) as error:
+        lead_update(lead=sarah, by=None, value=value)
+    assert "value" in error.value.message_dict

@@ -40,3 +40,15 @@ def test_staff_cannot_add_a_person_without_their_consent_or_twice(manager):
     response = manager.post("/admin/leads/lead/add/", add_form(phone=existing.phone))
     assert response.status_code == 200 and response.context["adminform"].form.errors
     assert not Lead.objects.filter(first_name="Walk").exists()
+
+
+def test_a_lead_added_by_staff_is_given_only_to_someone_who_works_leads(manager):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    mia = get_user_model().objects.create_user("mia", password="pw-12345-x", is_staff=True)
+    mia.groups.add(Group.objects.get(name="Marketing"))
+    response = manager.post("/admin/leads/lead/add/", add_form(owner=mia.pk, value="-1"))
+    errors = response.context["adminform"].form.errors
+    assert "does not work leads" in errors["owner"][0] and "value" in errors
+    assert not Lead.objects.filter(first_name="Walk").exists()
