@@ -47,7 +47,9 @@ RECORDS = {
 
 @pytest.mark.parametrize("who", ["manager", "superuser"])
 @pytest.mark.parametrize("page", list(RECORDS))
-def test_nobody_deletes_a_record_in_the_admin(request, who, page):
+def test_nobody_deletes_a_record_in_the_admin(request, demo, who, page):
+    # `demo` named here, not only through the fixture looked up below: pytest-django
+    # orders tests by the fixtures they name, and must run this one with the database tests.
     client = request.getfixturevalue(who)
     row = RECORDS[page].objects.order_by("pk").first()
     assert client.get(f"/admin/{page}/{row.pk}/delete/").status_code == 403
