@@ -10,6 +10,7 @@ from calculators.services import BUDGET_RANGES
 from core.forms import HoneypotMixin, OneSubmissionMixin
 from leads.consent import consent_text
 from leads.models import ConsentPurpose, TimeWindow
+from leads.services import MAX_BOOKING_DAYS_AHEAD
 
 MAX_AUDIO_BYTES = 10 * 1024 * 1024
 MAX_PHOTO_BYTES = 15 * 1024 * 1024
@@ -175,7 +176,7 @@ class BookingForm(OneSubmissionMixin, forms.Form):
         today = timezone.localdate()
         if value < today:
             raise ValidationError("Please choose a date from today on.")
-        if (value - today).days > 365:
+        if (value - today).days > MAX_BOOKING_DAYS_AHEAD:
             raise ValidationError("We take bookings up to a year ahead.")
         return value
 

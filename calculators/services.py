@@ -1,14 +1,11 @@
 """Run the public tools: compute the result, track it as an interaction."""
 
-import io
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import transaction
 
 from calculators import face, speech
@@ -16,20 +13,27 @@ from calculators.catalog import catalog_entries
 from calculators.models import PriceUnit, Procedure
 from calculators.pricing import PriceItem, Quote, build_quote
 from calculators.recommender import QueryAnalysis, analyse_query, recommend
-from calculators.vocabulary import CONCERNS, speech_phrases
-from interactions.models import InteractionPhoto, InteractionType, UserInteraction, UserSession
+from calculators.vocabulary import CONCERNS, budget_level_for, speech_phrases
+from interactions.models import InteractionType, UserInteraction, UserSession
+from interactions.photos import photo_keep
 from interactions.tracker import track_user_interaction
 from leads.consent import consent_text
 from leads.models import ConsentPurpose
 
 BUDGET_RANGES = {
-    # choice: (label, budget_level for the scoring rules, upper amount)
-    "under_500": ("Under £500", "low", 500),
-    "500_1500": ("£500 - £1,500", "medium", 1500),
-    "1500_5000": ("£1,500 - £5,000", "high", 5000),
-    "over_5000": ("Over £5,000", "high", None),
+    # choice: (label, lower amount, upper amount); the level is budget_level_for(lower).
+    "under_500": ("Under £500", 0, 500),
+    "500_1500": ("£500 - £1,500", 500, 1500),
+    "1500_5000": ("£1,500 - £5,000", 1500, 5000),
+    "over_5000": ("Over £5,000", 5000, None),
     "not_sure": ("Not sure yet", None, None),
 }
+
+
+def budget_range_level(budget_range: str) -> str | None:
+    """The budget level of a calculator range: the level of any amount in it."""
+    _, lower, _ = BUDGET_RANGES[budget_range]
+    return None if lower is None else budget_level_for(lower)
 
 
 def categories_of(slugs) -> list[str]:
@@ -146,18 +150,8 @@ def face_analysis_run(
         page_url="/enhanced-face/", submission_key=submission_key,
     )
     if keep_photo and not hasattr(interaction, "photo"):
-        photo_keep(interaction=interaction, image=image)
+        photo_keep(interaction=interaction, image=face.load_image(image))
     return interaction
-
-
-def photo_keep(*, interaction: UserInteraction, image: bytes) -> InteractionPhoto:
-    """Store the photo as the validated, re-encoded image: no EXIF, no GPS, no
-    camera data; whatever the upload carried besides pixels is gone."""
-    buffer = io.BytesIO()
-    face.load_image(image).save(buffer, "JPEG", quality=90)
-    return InteractionPhoto.objects.create(
-        interaction=interaction, image=ContentFile(buffer.getvalue(), name=f"{uuid.uuid4()}.jpg")
-    )
 
 
 def amount_label(unit: str, quantity: int) -> str:
@@ -215,7 +209,7 @@ def cost_estimate_run(
         raise ValidationError({"budget_range": "Please choose a budget range."})
     quote = cost_quote(choices)
     data = {**quote.as_data(), "budget_range": budget_range}
-    _, level, _ = BUDGET_RANGES[budget_range]
+    level = budget_range_level(budget_range)
     if level:
         data["budget_level"] = level
     interaction = track_user_interaction(

@@ -141,8 +141,10 @@ BUDGET_PHRASES: dict[str, tuple[str, ...]] = {
     ),
 }
 
-# A budget figure in the patient's words becomes a level for the scoring rules.
-BUDGET_LEVEL_FLOORS = (("high", 1500), ("medium", 400))
+# A budget becomes a level for the scoring rules, the one way for both tools: a figure
+# typed in the treatment finder, and the cost calculator's ranges (by their lower
+# bound), so "around £400" and "Under £500" are both low.
+BUDGET_LEVEL_FLOORS = (("high", 1500), ("medium", 500))
 
 
 def budget_level_for(amount: float) -> str:

@@ -50,7 +50,7 @@ def rule_preview_view(request, *, admin_site, object_id=None):
             condition_check_privacy(form.cleaned_data["condition"])
         except ValidationError as error:
             add_service_errors(form, error)
-    summary = rule_change_preview(apply=form.save) if form.is_valid() else None
+    summary = rule_change_preview(rule=form.save(commit=False)) if form.is_valid() else None
     save_url = (
         reverse("admin:scoring_leadscoringrule_change", args=[rule.pk]) if rule
         else reverse("admin:scoring_leadscoringrule_add")

@@ -1,16 +1,27 @@
-"""The clinic's staff roles and what each may do. Applied to auth groups by a data
-migration; `roles_apply` can be run again after adding models or permissions."""
-
-from django.contrib.auth.management import create_permissions
+"""The clinic's staff roles and what each may do: the specification the latest
+`clinic/migrations/` data migration installs (with the lists copied into it, so
+migrations never run live code). A test holds the database to this file: change a
+role here, then add a migration with the new lists frozen in it."""
 
 CLINIC_MANAGER = "Clinic manager"
 FRONT_DESK = "Front desk"
 MARKETING = "Marketing"
 
-OUR_APPS = ("interactions", "scoring", "leads", "calculators")
+# The manager holds every permission of these apps, of staff accounts and of the
+# clinic's profile...
+MANAGER_APPS = ("interactions", "scoring", "leads", "calculators", "auth", "core")
+# ...except deleting what the clinic's records promise to keep: the interaction log,
+# sessions, consents, status history, notes and the audit trail are append-only,
+# photos go only by erasure or the retention purge, and a person leaves only through
+# the audited GDPR erasure (leads.erase_lead), never a plain delete.
+APPEND_ONLY_DELETE = [
+    ("interactions", "delete_usersession"), ("interactions", "delete_userinteraction"),
+    ("interactions", "delete_interactionphoto"),
+    ("leads", "delete_lead"), ("leads", "delete_consent"), ("leads", "delete_leadstatuschange"),
+    ("leads", "delete_leadnote"), ("leads", "delete_auditevent"),
+]
 
-# (app_label, codename) per role; the manager gets every permission of our apps
-# and of staff accounts.
+# (app_label, codename) per role.
 FRONT_DESK_PERMISSIONS = [
     ("leads", "view_lead"), ("leads", "change_lead"), ("leads", "view_contact_details"), ("leads", "export_lead"),
     ("leads", "view_appointment"), ("leads", "add_appointment"), ("leads", "change_appointment"),
@@ -32,31 +43,14 @@ MARKETING_PERMISSIONS = [
 ]
 
 
-def roles_apply(apps) -> None:
-    """Create or update the three groups with exactly their permissions."""
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    # Permissions are normally created after migrations; make sure they exist now.
-    for config in apps.get_app_configs():
-        config.models_module = True
-        create_permissions(config, apps=apps, verbosity=0)
+def role_permissions() -> dict[str, set[tuple[str, str]]]:
+    """Each role's (app_label, codename) pairs, from the permissions that exist now."""
+    from django.contrib.auth.models import Permission
 
-    def lookup(pairs):
-        wanted = set(pairs)
-        found = [
-            perm for perm in Permission.objects.select_related("content_type")
-            if (perm.content_type.app_label, perm.codename) in wanted
-        ]
-        missing = wanted - {(p.content_type.app_label, p.codename) for p in found}
-        if missing:
-            raise LookupError(f"Permissions not found: {sorted(missing)}")
-        return found
-
-    manager = Permission.objects.filter(content_type__app_label__in=[*OUR_APPS, "auth"])
-    for name, permissions in (
-        (CLINIC_MANAGER, list(manager)),
-        (FRONT_DESK, lookup(FRONT_DESK_PERMISSIONS)),
-        (MARKETING, lookup(MARKETING_PERMISSIONS)),
-    ):
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.set(permissions)
+    every = set(Permission.objects.filter(content_type__app_label__in=MANAGER_APPS)
+                .values_list("content_type__app_label", "codename"))
+    return {
+        CLINIC_MANAGER: every - set(APPEND_ONLY_DELETE),
+        FRONT_DESK: set(FRONT_DESK_PERMISSIONS),
+        MARKETING: set(MARKETING_PERMISSIONS),
+    }

@@ -1,10 +1,7 @@
-"""The clinic profile in the admin: one row, changed, never added twice or deleted."""
+"""The clinic profile in the admin: one row (made on first use), changed, never added or deleted."""
 
 from django.contrib import admin
-from django.shortcuts import redirect
-from django.urls import reverse
 
-from core.clinic import clinic_profile
 from core.models import ClinicProfile
 
 
@@ -22,7 +19,3 @@ class ClinicProfileAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
-
-    def changelist_view(self, request, extra_context=None):
-        profile = clinic_profile()
-        return redirect(reverse("admin:core_clinicprofile_change", args=[profile.pk]))

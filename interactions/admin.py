@@ -92,12 +92,17 @@ def _page_path(url: str) -> str:
 
 
 class ReadOnlyAdminMixin:
-    """What the tracker recorded is evidence: staff read it, never edit it."""
+    """What the tracker recorded is evidence: staff read it, never edit or delete it
+    (whatever permissions a role holds; erasure and the retention purge are the only
+    ways rows go, and both are audited)."""
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 

@@ -134,7 +134,8 @@ class UserInteraction(models.Model):
 class InteractionPhoto(models.Model):
     """A face photo the patient asked the clinic to keep with their analysis. Stored
     only from the validated, metadata-free image; deleted after PHOTO_RETENTION_DAYS,
-    or with the person's data (biometric data: GDPR Art. 9)."""
+    or with the person's data (biometric data: GDPR Art. 9). interactions/photos.py
+    owns its whole life, the file's removal included."""
 
     interaction = models.OneToOneField(UserInteraction, on_delete=models.CASCADE, related_name="photo")
     image = models.ImageField(upload_to="photos/%Y/%m/")
@@ -142,8 +143,3 @@ class InteractionPhoto(models.Model):
 
     def __str__(self) -> str:
         return f"Photo of interaction {self.interaction_id}"
-
-    def delete(self, *args, **kwargs):
-        # The file goes with the row: no biometric data is left on disk.
-        self.image.delete(save=False)
-        return super().delete(*args, **kwargs)

@@ -22,10 +22,27 @@ from core.redaction import person_names, redact
 from interactions.admin import InteractionInline, LeadPrivacyMixin, ReadOnlyAdminMixin
 from leads.contact import normalise_email, normalise_phone
 from leads.models import Appointment, AuditEvent, CampaignCost, Consent, Lead, LeadNote, LeadStatus, LeadStatusChange
-from leads.services import MAX_MANUAL_ADJUSTMENT, lead_adjust_score, lead_assign_owner, lead_update_status
 from leads.exports import leads_csv
 from leads.gdpr import person_erase, person_export
 from leads.selectors import lead_interest
+from leads.services import (
+    CONTACT_FIELDS,
+    MAX_MANUAL_ADJUSTMENT,
+    WORK_FIELDS,
+    lead_adjust_score,
+    lead_assign_owner,
+    lead_create_by_staff,
+    lead_update,
+    lead_update_check,
+    lead_update_status,
+)
+
+# What staff edit on a lead's page; the rest is the record (score, attribution, dates).
+LEAD_FORM_FIELDS = (*CONTACT_FIELDS, *WORK_FIELDS)
+ADD_FIELDSETS = [
+    ("Patient", {"fields": [*CONTACT_FIELDS, "consent_contact", "consent_marketing"]}),
+    ("Pipeline", {"fields": list(WORK_FIELDS)}),
+]
 
 
 class ScoreAdjustmentForm(forms.Form):
@@ -52,7 +69,11 @@ class ScoreBandFilter(admin.SimpleListFilter):
 
 
 class LeadAdminForm(forms.ModelForm):
-    """Staff typing a number or address by hand get the same normalisation as patients."""
+    """Staff typing a number or address by hand get the same normalisation as patients;
+    the changes are checked by the same service that saves them (lead_update)."""
+
+    # Set by LeadAdmin.get_form: the service's rules depend on who is changing the lead.
+    user = None
 
     class Meta:
         model = Lead
@@ -66,6 +87,28 @@ class LeadAdminForm(forms.ModelForm):
 
     def clean_phone(self) -> str:
         return normalise_phone(self.cleaned_data["phone"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None:  # a new lead: its pipeline fields, as lead_create_by_staff checks them
+            changes = {name: cleaned[name] for name in WORK_FIELDS if cleaned.get(name) not in (None, "")}
+        else:
+            changes = {name: cleaned[name] for name in self.changed_data if name in LEAD_FORM_FIELDS and name in cleaned}
+        try:
+            lead_update_check(lead=self.instance, by=self.user, changes=changes)
+        except ValidationError as error:
+            add_service_errors(self, error)
+        return cleaned
+
+
+class StaffLeadAddForm(LeadAdminForm):
+    """A person who phoned or walked in: added only with the consent they gave staff."""
+
+    consent_contact = forms.BooleanField(
+        label="Agreed to be contacted", help_text="The person agreed that the clinic may store these details and "
+        "contact them about their enquiry (recorded as consent given to staff, with today's wording).",
+    )
+    consent_marketing = forms.BooleanField(label="Agreed to news and offers", required=False)
 
 
 class ConsentInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -112,9 +155,6 @@ class LeadInteractionInline(InteractionInline):
 
     fk_name = "lead"
     verbose_name_plural = "journey (interactions, oldest first)"
-
-
-CONTACT_FIELDS = ["first_name", "last_name", "email", "phone", "message"]
 
 
 def _status_action(status: str, label: str):
@@ -215,6 +255,8 @@ class LeadAdmin(LeadPrivacyMixin, admin.ModelAdmin):
         return columns if self._sees_contacts(request) else ["reference", *columns[1:]]
 
     def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return ADD_FIELDSETS
         fieldsets = super().get_fieldsets(request, obj)
         return fieldsets if self._sees_contacts(request) else [fs for fs in fieldsets if fs[0] != "Patient"]
 
@@ -242,24 +284,35 @@ class LeadAdmin(LeadPrivacyMixin, admin.ModelAdmin):
             actions.pop("export_personal_data", None)
         return actions
 
-    def save_model(self, request, obj, form, change):
-        """Status and owner go through the services, so history is kept whether staff
-        edit the lead's page or the list."""
-        if not change:
-            return super().save_model(request, obj, form, change)
-        status, owner = obj.status, obj.owner
-        stored = Lead.objects.get(pk=obj.pk)
-        obj.status, obj.owner = stored.status, stored.owner
-        other = [name for name in form.changed_data if name not in ("status", "owner")]
-        if other:
-            obj.save(update_fields=[*other, "updated_at"])
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = StaffLeadAddForm
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The form checked the change with the service's rules; should the service still
+        # refuse at saving time (another member of staff was quicker), the whole save is
+        # rolled back and the reason shown, rather than a half-saved lead or an error page.
         try:
-            if "status" in form.changed_data:
-                lead_update_status(lead=obj, status=status, by=request.user)
-            if "owner" in form.changed_data:
-                lead_assign_owner(lead=obj, owner=owner)
+            return super().changeform_view(request, object_id, form_url, extra_context)
         except ValidationError as error:
             self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return redirect(request.get_full_path())
+
+    def save_model(self, request, obj, form, change):
+        """Every write through the services, so history, consent and the rules are the
+        same whether staff use this page, the list or the API."""
+        if not change:
+            data = {name: form.cleaned_data.get(name) for name in
+                    (*CONTACT_FIELDS, *WORK_FIELDS, "consent_contact", "consent_marketing")}
+            lead = lead_create_by_staff(by=request.user, data=data)
+            for field in Lead._meta.concrete_fields:
+                setattr(obj, field.attname, getattr(lead, field.attname))
+            obj._state.adding, obj._state.db = False, lead._state.db
+            return
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in LEAD_FORM_FIELDS}
+        lead_update(lead=obj, by=request.user, **changes)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is LeadNote:
@@ -333,7 +386,15 @@ class LeadAdmin(LeadPrivacyMixin, admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="lead-{lead.pk}-personal-data.json"'
         return response
 
-    @admin.action(description="GDPR: erase the selected people's data (cannot be undone)", permissions=["delete"])
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A person leaves only through the audited erasure below, never a plain delete
+        # (which would also take their consents and status history with them).
+        return False
+
+    def has_erase_permission(self, request) -> bool:
+        return request.user.has_perm("leads.erase_lead") and self._sees_contacts(request)
+
+    @admin.action(description="GDPR: erase the selected people's data (cannot be undone)", permissions=["erase"])
     def erase_personal_data(self, request, queryset):
         leads = [lead for lead in queryset if lead.erased_at is None]
         if request.POST.get("confirm") != "yes":
@@ -441,9 +502,6 @@ class AppointmentAdmin(admin.ModelAdmin):
 class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "action", "subject", "actor", "actor_label", "detail"]
     list_filter = ["action", "created_at"]
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(CampaignCost)

@@ -8,7 +8,7 @@ from rest_framework import mixins, serializers, viewsets
 from core.permissions import CONTACT_PERMISSION
 from core.redaction import person_names, redact, redact_value
 from leads.models import Lead, LeadStatus
-from leads.services import lead_assign_owner, lead_update_status
+from leads.services import lead_update
 
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "message")
 # Identifying like the contact fields (erasure clears them), so hidden with them.
@@ -53,16 +53,9 @@ class LeadSerializer(serializers.ModelSerializer):
         return data
 
     def update(self, lead, validated_data):
-        """Through the services, so status history is kept and owners are staff."""
-        user = self.context["request"].user
-        if "value" in validated_data:
-            lead.value = validated_data["value"]
-            lead.save(update_fields=["value", "updated_at"])
-        if "status" in validated_data and validated_data["status"] != lead.status:
-            lead_update_status(lead=lead, status=validated_data["status"], by=user)
-        if "owner" in validated_data and validated_data["owner"] != lead.owner:
-            lead_assign_owner(lead=lead, owner=validated_data["owner"])
-        return lead
+        """Through the service the admin uses too: one transaction, the same rules
+        (history kept, owners who work leads, no negative value)."""
+        return lead_update(lead=lead, by=self.context["request"].user, **validated_data)
 
 
 class LeadFilter(django_filters.FilterSet):

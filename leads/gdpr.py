@@ -8,7 +8,6 @@ figures do not change, but nothing in them can identify or reach the person. The
 interaction log is append-only everywhere else; erasure is the one legal exception.
 """
 
-import base64
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
@@ -19,11 +18,11 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from core.redaction import ANONYMOUS_DATA_KEYS
-from interactions.models import InteractionPhoto, UserInteraction, UserSession
+from interactions.models import UserInteraction, UserSession
+from interactions.photos import photos_delete, photos_expired, photos_export, photos_of
 from leads.contact import normalise_email, normalise_phone
 from leads.models import AuditEvent, Lead
 
@@ -81,10 +80,7 @@ def person_export(*, identifier: str, by=None, actor_label: str = "") -> dict[st
         ],
         "interactions": list(interactions.values(
             "interaction_type", "data", "page_url", "engagement_seconds", "score", "score_reasons", "created_at")),
-        "photos": [
-            {"created_at": photo.created_at, "jpeg_base64": base64.b64encode(photo.image.read()).decode()}
-            for photo in InteractionPhoto.objects.filter(interaction__in=interactions)
-        ],
+        "photos": photos_export(interactions=interactions),
     }
     _audit(action=AuditEvent.Action.EXPORT, by=by, actor_label=actor_label, subject=f"lead {lead.pk}",
            detail={"interactions": len(document["interactions"]), "visits": len(sessions)})
@@ -114,8 +110,7 @@ def person_erase(*, identifier: str, by=None, actor_label: str = "", dry_run: bo
         )
         if dry_run:
             return summary
-        for photo in InteractionPhoto.objects.filter(interaction__in=interactions.distinct()):
-            photo.delete()
+        photos_delete(photos=photos_of(interactions=interactions.distinct()))
         for interaction in interactions.distinct():
             interaction.data = {k: v for k, v in (interaction.data or {}).items() if k in ANONYMOUS_DATA_KEYS}
             interaction.page_url = urlsplit(interaction.page_url).path
@@ -162,18 +157,14 @@ def purge_expired(*, by=None, actor_label: str = "", dry_run: bool = False, now=
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.VISITOR_RETENTION_DAYS)
     stale = UserSession.objects.filter(lead__isnull=True, last_seen_at__lt=cutoff)
-    # Photos one by one, so each file goes too (a cascade would leave them on disk).
-    photos = InteractionPhoto.objects.filter(
-        Q(created_at__lt=now - timedelta(days=settings.PHOTO_RETENTION_DAYS)) | Q(interaction__session__in=stale)
-    )
+    photos = photos_expired(now=now, stale_sessions=stale)
     summary = PurgeSummary(
         sessions=stale.count(), interactions=UserInteraction.objects.filter(session__in=stale).count(),
         photos=photos.count(), dry_run=dry_run,
     )
     if not dry_run:
         with transaction.atomic():
-            for photo in photos:
-                photo.delete()
+            photos_delete(photos=photos)
             stale.delete()
             _audit(action=AuditEvent.Action.PURGE, by=by, actor_label=actor_label, subject="anonymous visitors",
                    detail={"sessions": summary.sessions, "interactions": summary.interactions, "photos": summary.photos,

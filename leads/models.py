@@ -1,7 +1,7 @@
 """Leads (patients who gave their contact details) and the consent they gave."""
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -27,6 +27,7 @@ class LeadSource(models.TextChoices):
     APPOINTMENT_BOOKING = "appointment_booking", "Appointment booking"
     CONTACT_FORM = "contact_form", "Contact form"
     IMPORT = "import", "Imported"
+    STAFF = "staff", "Added by staff"
 
 
 class Lead(models.Model):
@@ -70,7 +71,8 @@ class Lead(models.Model):
         limit_choices_to={"is_staff": True},
     )
     value = models.DecimalField(
-        max_digits=10, decimal_places=2, null=True, blank=True, help_text="Expected or won treatment value."
+        max_digits=10, decimal_places=2, null=True, blank=True, help_text="Expected or won treatment value.",
+        validators=[MinValueValidator(0)],
     )
 
     created_at = models.DateTimeField(default=timezone.now)
@@ -85,6 +87,8 @@ class Lead(models.Model):
         permissions = [
             ("view_contact_details", "Can see patients' names, contact details and messages"),
             ("export_lead", "Can export leads as CSV"),
+            # The one way a person leaves: anonymised and audited, never a plain delete.
+            ("erase_lead", "Can erase a person's data on request (GDPR Art. 17)"),
         ]
         indexes = [
             models.Index(fields=["created_at"], name="lead_created_idx"),

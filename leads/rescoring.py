@@ -14,9 +14,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from interactions.models import EngagementLevel
+from interactions.selectors import lead_journeys
 from leads.models import Lead, LeadStatus, RescoreRun
 from leads.services import lead_rescore
 from leads.tasks import rescore_all_leads
+from scoring import engine
+from scoring.models import LeadScoringRule
+from scoring.services import scoring_settings_get
 
 DEFAULT_CHUNK_SIZE = 500
 
@@ -134,11 +138,29 @@ def rescore_run_execute(*, run_id: int) -> RescoreRun:
     return run
 
 
-def rule_change_preview(*, apply: Callable[[], None]) -> RescoreSummary:
-    """What a change to the rules would do to stored scores: apply it, rescore every
-    lead, and roll it all back. Nothing is saved and nobody is e-mailed."""
-    with transaction.atomic():
-        apply()
-        summary = leads_rescore(leads=Lead.objects.all(), dry_run=True)
-        transaction.set_rollback(True)
-    return summary
+def rule_change_preview(*, rule: LeadScoringRule, chunk_size: int = DEFAULT_CHUNK_SIZE) -> RescoreSummary:
+    """What saving `rule` (edited or new, not saved) would do to stored scores.
+
+    The engine is pure, so every lead's journey is scored in memory with the rules as
+    they would be: nothing is locked, nothing written, nobody e-mailed, and the
+    tracker keeps scoring visitors meanwhile."""
+    rules = [stored for stored in LeadScoringRule.objects.filter(is_active=True) if stored.pk != rule.pk]
+    if rule.is_active:
+        rules.append(rule)
+    rules.sort(key=lambda candidate: (candidate.order, candidate.name))
+    engine_rules = [candidate.as_engine_rule() for candidate in rules]
+    thresholds = scoring_settings_get().thresholds()
+    rescored = changed = 0
+    level_changes: Counter[str] = Counter()
+    leads = Lead.objects.order_by("pk").values_list("pk", "lead_score", "engagement_level")
+    for chunk in itertools.batched(leads.iterator(chunk_size=chunk_size), chunk_size):
+        journeys = lead_journeys(lead_ids=[lead_id for lead_id, _, _ in chunk])
+        for lead_id, points, level in chunk:
+            journey = journeys[lead_id]
+            result = engine.score(engine.journey_facts(journey.steps, journey.session), engine_rules, thresholds)
+            rescored += 1
+            if (result.points, result.level) != (points, level):
+                changed += 1
+                if result.level != level:
+                    level_changes[f"{level}->{result.level}"] += 1
+    return RescoreSummary(rescored=rescored, changed=changed, level_changes=dict(level_changes), dry_run=True)

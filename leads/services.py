@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.permissions import CONTACT_PERMISSION
 from interactions.models import EngagementLevel, InteractionType, UserInteraction, UserSession
 from interactions.tracker import (
     journey_interactions,
@@ -18,7 +19,7 @@ from interactions.tracker import (
     track_user_interaction,
 )
 from leads.consent import consent_text
-from leads.contact import ContactDetails, normalise_contact
+from leads.contact import ContactDetails, normalise_contact, normalise_email, normalise_phone
 from leads.models import (
     Appointment,
     Consent,
@@ -335,7 +336,7 @@ def contact_form_submit(
 
 def lead_rescore(*, lead: Lead, notify: bool = True) -> engine.ScoreResult:
     """Score the lead's whole journey with the current rules and store it."""
-    session = lead.sessions.order_by("-last_seen_at").first()
+    session = lead.sessions.order_by("-last_seen_at", "-pk").first()
     if session is None:
         session = UserSession(lead=lead)
     result = score_journey_of(
@@ -367,37 +368,135 @@ def lead_apply_score(*, lead: Lead, result: engine.ScoreResult, notify: bool = T
     lead.save(update_fields=fields)
 
 
+# What staff change on a lead by hand; contact fields only by staff who may see them.
+WORK_FIELDS = ("status", "owner", "value")
+CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "message")
+
+
+def _may_work_leads(user) -> bool:
+    return user.is_active and user.is_staff and user.has_perm("leads.change_lead")
+
+
+def lead_update_check(*, lead: Lead, by, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The changes as lead_update would store them, or ValidationError keyed by field
+    (forms call it to show the errors before saving)."""
+    unknown = set(changes) - {*WORK_FIELDS, *CONTACT_FIELDS}
+    if unknown:
+        raise ValidationError(f"These fields are not changed by hand: {', '.join(sorted(unknown))}.")
+    if by is not None and set(changes) & set(CONTACT_FIELDS) and not by.has_perm(CONTACT_PERMISSION):
+        raise ValidationError("You may not change a patient's contact details.")
+    errors: dict[str, str | list[str]] = {}
+    cleaned = dict(changes)
+    if "status" in changes and changes["status"] not in LeadStatus.values:
+        errors["status"] = f"Unknown status {changes['status']!r}."
+    owner = changes.get("owner")
+    if owner is not None and not _may_work_leads(owner):
+        # Marketing may not see who patients are: a lead given to them would show it.
+        errors["owner"] = f"{owner.get_username()} does not work leads; choose a colleague who does."
+    if changes.get("value") is not None:
+        try:
+            cleaned["value"] = Decimal(str(changes["value"]))
+        except ArithmeticError:
+            cleaned["value"] = Decimal("NaN")
+        if not cleaned["value"].is_finite():
+            errors["value"] = "Enter the treatment value as a number, e.g. 450.00."
+        elif cleaned["value"] < 0:
+            errors["value"] = "A treatment value cannot be negative."
+    for name, normalise in (("email", normalise_email), ("phone", normalise_phone)):
+        if name in changes:
+            try:
+                cleaned[name] = normalise(changes[name] or "")
+            except ValidationError as error:
+                errors[name] = error.messages
+            else:
+                if cleaned[name] and Lead.objects.filter(**{name: cleaned[name]}).exclude(pk=lead.pk).exists():
+                    errors[name] = "This is already on file for another patient."
+    for name in ("first_name", "last_name", "message"):
+        if name in changes:
+            cleaned[name] = (changes[name] or "").strip()
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def lead_update(*, lead: Lead, by, at: datetime | None = None, **changes: Any) -> Lead:
+    """Change a lead by hand: status (kept in the history), owner (someone who works
+    leads), value (not negative) and, for staff who may see them, contact details.
+    One transaction on the locked row, one narrow save: all of it or none of it.
+    `by` is the member of staff (None for the system: demo data, imports)."""
+    changes = lead_update_check(lead=lead, by=by, changes=changes)
+    with transaction.atomic():
+        stored = Lead.objects.select_for_update().get(pk=lead.pk)
+        changed = [name for name, value in changes.items() if getattr(stored, name) != value]
+        if "status" in changed:
+            LeadStatusChange.objects.create(
+                lead=stored, from_status=stored.status, to_status=changes["status"], changed_by=by,
+                changed_at=at or timezone.now(),
+            )
+        for name in changed:
+            setattr(stored, name, changes[name])
+        # The model's own rules too (field limits; at least an e-mail or a phone).
+        checked = {*changed, *(("email", "phone", "erased_at") if {"email", "phone"} & set(changed) else ())}
+        stored.full_clean(exclude=[f.name for f in Lead._meta.fields if f.name not in checked], validate_unique=False)
+        if changed:
+            stored.save(update_fields=[*changed, "updated_at"])
+    for name in (*changed, "updated_at"):
+        setattr(lead, name, getattr(stored, name))
+    return lead
+
+
+def lead_create_by_staff(*, by, data: Mapping[str, Any]) -> Lead:
+    """A person who phoned or walked in, added by staff. Like every lead: contact
+    details normalised, one lead per person, and the consent to be contacted the person
+    gave to staff recorded with its wording (method "staff"); then the pipeline fields
+    through lead_update, so a starting status is in the history."""
+    errors: dict[str, Any] = {}
+    try:
+        contact = normalise_contact(data)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if data.get("consent_contact") is not True:
+        errors["consent_contact"] = "Only add a person who agreed to be contacted by the clinic."
+    work = {name: data[name] for name in WORK_FIELDS if data.get(name) not in (None, "")}
+    try:
+        lead_update_check(lead=Lead(), by=by, changes=work)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        for name in ("email", "phone"):
+            value = getattr(contact, name)
+            if value and Lead.objects.filter(**{name: value}).exists():
+                raise ValidationError({name: "This is already on file for another patient: open their lead."})
+        lead = Lead.objects.create(
+            first_name=contact.first_name, last_name=contact.last_name, email=contact.email, phone=contact.phone,
+            message=contact.message, source=LeadSource.STAFF,
+        )
+        purposes = [ConsentPurpose.CONTACT, *([ConsentPurpose.MARKETING] if data.get("consent_marketing") is True else [])]
+        for purpose in purposes:
+            version, text = consent_text(purpose)
+            Consent.objects.create(lead=lead, purpose=purpose, text=text, text_version=version,
+                                   method=ConsentMethod.STAFF, created_at=lead.created_at)
+        if work:
+            lead_update(lead=lead, by=by, **work)
+    return lead
+
+
 def lead_update_status(
     *, lead: Lead, status: str, value: Decimal | None = None, by=None, at: datetime | None = None
 ) -> Lead:
     """Move a lead along the pipeline, keeping the history; `value` records what the
     treatment is worth."""
-    if status not in LeadStatus.values:
-        raise ValidationError({"status": f"Unknown status {status!r}."})
-    if value is not None and value < 0:
-        raise ValidationError({"value": "A treatment value cannot be negative."})
-    with transaction.atomic():
-        fields = ["updated_at"]
-        if status != lead.status:
-            LeadStatusChange.objects.create(
-                lead=lead, from_status=lead.status, to_status=status, changed_by=by, changed_at=at or timezone.now()
-            )
-            lead.status = status
-            fields.append("status")
-        if value is not None:
-            lead.value = value
-            fields.append("value")
-        lead.save(update_fields=fields)
-    return lead
+    changes: dict[str, Any] = {"status": status}
+    if value is not None:
+        changes["value"] = value
+    return lead_update(lead=lead, by=by, at=at, **changes)
 
 
-def lead_assign_owner(*, lead: Lead, owner) -> Lead:
-    """Give the lead to a member of staff (or to nobody, with None)."""
-    if owner is not None and not (owner.is_staff and owner.is_active):
-        raise ValidationError({"owner": "Leads can only be assigned to active staff."})
-    lead.owner = owner
-    lead.save(update_fields=["owner", "updated_at"])
-    return lead
+def lead_assign_owner(*, lead: Lead, owner, by=None) -> Lead:
+    """Give the lead to a member of staff who works leads (or to nobody, with None)."""
+    return lead_update(lead=lead, by=by, owner=owner)
 
 
 @transaction.atomic
@@ -457,6 +556,9 @@ def lead_add_contact_details(
     return lead
 
 
+# The clinic's diary is open a year ahead; a later date is a typo or a probe.
+MAX_BOOKING_DAYS_AHEAD = 365
+
 UNVERIFIED_BOOKING = "Unverified: booked from a browser that is not the patient's; check with them (see the notes)."
 
 # Going Back and sending the same booking again within this time is the same request.
@@ -508,6 +610,8 @@ def appointment_request(
     today = timezone.localdate(occurred_at)
     if preferred_date < today:
         raise ValidationError({"preferred_date": "Please choose a date from today on."})
+    if (preferred_date - today).days > MAX_BOOKING_DAYS_AHEAD:
+        raise ValidationError({"preferred_date": "We take bookings up to a year ahead."})
     if time_window not in TimeWindow.values:
         raise ValidationError({"time_window": "Please choose morning, afternoon or evening."})
     # Lock the visitor first: two posts of the same booking at once must see each other.

@@ -1,10 +1,13 @@
-"""Staff API for the scoring rules, with the same validation as the admin form."""
+"""Staff API for the scoring rules, validated by the model itself (full_clean), as
+the admin's form is: one set of rules for both."""
 
+import copy
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers, viewsets
 
 from core.permissions import CONTACT_PERMISSION
-from scoring import engine
-from scoring.models import TOO_MANY_ACTIVE, LeadScoringRule
+from scoring.models import LeadScoringRule
 from scoring.privacy import condition_check_privacy
 
 
@@ -18,25 +21,17 @@ class RuleSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
     def validate(self, data):
-        current = self.instance
-        candidate = engine.Rule(
-            name=data.get("name", getattr(current, "name", "")),
-            kind=data.get("kind", getattr(current, "kind", engine.BONUS)),
-            condition=data.get("condition", getattr(current, "condition", None)),
-            points=data.get("points", getattr(current, "points", 0)),
-            per_occurrence=data.get("per_occurrence", getattr(current, "per_occurrence", False)),
-        )
+        # A copy: a refused PATCH must leave the rule being edited untouched.
+        candidate = copy.copy(self.instance) if self.instance is not None else LeadScoringRule()
+        for name, value in data.items():
+            setattr(candidate, name, value)
         try:
-            engine.validate_rule(candidate)
-        except engine.ConditionError as error:
-            field = "per_occurrence" if candidate.kind == engine.BASE and candidate.per_occurrence else "condition"
-            raise serializers.ValidationError({field: str(error)}) from error
+            candidate.full_clean()
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(serializers.as_serializer_error(error)) from error
         request = self.context.get("request")
         if "condition" in data and request is not None and not request.user.has_perm(CONTACT_PERMISSION):
             condition_check_privacy(data["condition"])
-        rule = current or LeadScoringRule()
-        if data.get("is_active", getattr(current, "is_active", True)) and rule.too_many_active():
-            raise serializers.ValidationError({"is_active": TOO_MANY_ACTIVE})
         return data
 
 

@@ -1,5 +1,7 @@
 """The staff API: authentication, the admin's role rules, filters, validation, pagination."""
 
+import json
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -112,3 +114,24 @@ def test_the_dashboard_figures_as_json_match_the_page(api, client):
     assert [kpi["value"] for kpi in body["kpis"]] == [value for _, value, _, _ in page.context["kpis"]]
     assert body["funnel"][0]["label"] == "Visitors"
     assert marketing.get("/api/v1/dashboard/", {"start": "2026-02-01", "end": "2026-01-01"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"condition": {"field": "urgncy", "op": "eq", "value": "x"}},
+        {"kind": "base", "per_occurrence": True},
+        {"points": 1000},
+        {"condition": {"field": "urgency", "op": "resembles", "value": "soon"}},
+    ],
+)
+def test_the_api_refuses_a_rule_with_the_models_own_messages(api, bad):
+    from clinic.lead_scoring import RuleForm
+
+    rule = {"name": "Probe", "kind": "bonus", "points": 5, "condition": {"field": "urgency", "op": "eq", "value": "soon"},
+            "per_occurrence": False, "is_active": True, "order": 1, **bad}
+    response = api(MARKETING).post("/api/v1/scoring-rules/", rule, format="json")
+    form = RuleForm({**rule, "condition": json.dumps(rule["condition"])})
+    assert response.status_code == 400 and not form.is_valid()
+    errors = response.json()["errors"]
+    assert errors and all(form.errors.get(field) == messages for field, messages in errors.items())

@@ -41,6 +41,7 @@ VIEWERS = {
     "scoring.leadscoringrule": {CLINIC_MANAGER, FRONT_DESK, MARKETING},
     "scoring.scoringsettings": {CLINIC_MANAGER, FRONT_DESK, MARKETING},
     "calculators.procedure": {CLINIC_MANAGER, FRONT_DESK, MARKETING},
+    "core.clinicprofile": {CLINIC_MANAGER},
     "auth.user": {CLINIC_MANAGER},
     "auth.group": {CLINIC_MANAGER},
     # Machinery for the developers (superusers), not for any clinic role.
@@ -73,7 +74,7 @@ ADMIN_PAGES = {
 }
 # The apps each role's admin home lists; any other app's index is a 404.
 APPS = {
-    CLINIC_MANAGER: {"auth", "scoring", "interactions", "leads", "calculators"},
+    CLINIC_MANAGER: {"auth", "core", "scoring", "interactions", "leads", "calculators"},
     FRONT_DESK: {"scoring", "interactions", "leads", "calculators"},
     MARKETING: {"scoring", "interactions", "leads", "calculators"},
 }

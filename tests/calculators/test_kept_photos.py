@@ -55,18 +55,20 @@ def test_a_kept_photo_has_no_exif_or_gps(client, media):
     assert photo.interaction.data["photo_kept"] is True
 
 
-def test_erasing_the_person_deletes_their_kept_photo(client, media):
+def test_erasing_the_person_deletes_their_kept_photo(client, media, django_capture_on_commit_callbacks):
     client.post("/enhanced-face/", {"photo": photo_with_gps(), "photo_consent": "on", "keep_photo": "on"})
     client.post("/contact/", CONTACT)
-    call_command("gdpr_erase", "priya@example.com", "--yes", stdout=StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("gdpr_erase", "priya@example.com", "--yes", stdout=StringIO())
     assert not InteractionPhoto.objects.exists() and files_in(media) == []
 
 
-def test_kept_photos_are_purged_after_the_retention_period(client, media, settings):
+def test_kept_photos_are_purged_after_the_retention_period(client, media, settings, django_capture_on_commit_callbacks):
     client.post("/enhanced-face/", {"photo": photo_with_gps(), "photo_consent": "on", "keep_photo": "on"})
     InteractionPhoto.objects.update(created_at=timezone.now() - timezone.timedelta(days=settings.PHOTO_RETENTION_DAYS + 1))
     out = StringIO()
-    call_command("purge_expired", stdout=out)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("purge_expired", stdout=out)
     assert "1 kept photos" in out.getvalue()
     assert not InteractionPhoto.objects.exists() and files_in(media) == []
 
@@ -93,3 +95,34 @@ def test_the_photo_consent_becomes_a_consent_record_when_the_visitor_becomes_a_l
     assert purposes == [("contact", "contact-v1"), ("photo_analysis", "photo-v1")]
     photo = Consent.objects.get(purpose="photo_analysis")
     assert "biometric" in photo.text and photo.created_at < Consent.objects.get(purpose="contact").created_at
+
+
+def keep_a_photo(client):
+    client.post("/enhanced-face/", {"photo": photo_with_gps(), "photo_consent": "on", "keep_photo": "on"})
+    return InteractionPhoto.objects.get()
+
+
+def test_a_rolled_back_erasure_leaves_the_photo_and_its_file(client, media, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    from leads.gdpr import person_erase
+
+    keep_a_photo(client)
+    client.post("/contact/", CONTACT)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            person_erase(identifier="priya@example.com")
+            raise RuntimeError("the database failed after the erasure")
+    assert callbacks == []
+    photo = InteractionPhoto.objects.get()
+    assert len(files_in(media)) == 1 and photo.image.read()
+
+
+def test_deleting_a_visitor_removes_their_photo_file_after_the_commit(client, media, django_capture_on_commit_callbacks):
+    photo = keep_a_photo(client)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        photo.interaction.session.delete()
+        assert len(files_in(media)) == 1  # not before the commit
+    for callback in callbacks:
+        callback()
+    assert not InteractionPhoto.objects.exists() and files_in(media) == []

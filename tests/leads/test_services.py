@@ -4,6 +4,7 @@ from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from interactions import tracker
 from interactions.models import UserInteraction
@@ -244,3 +245,15 @@ def test_a_local_number_from_another_country_is_asked_for_its_country_code(visit
     assert "not a United Kingdom number" in message and "add its country code" in message
     lead = create_lead_from_form(session=visitor, data={**contact, "phone": "+33 6 12 34 56 78"})
     assert lead.phone == "+33612345678"
+
+
+def test_a_booking_more_than_a_year_ahead_is_refused_by_the_service(visitor, contact):
+    from leads.models import Appointment
+    from leads.services import appointment_request
+
+    too_late = timezone.localdate() + timezone.timedelta(days=366)
+    with pytest.raises(ValidationError) as error:
+        appointment_request(session=visitor, treatment="Consultation", treatment_slug="", preferred_date=too_late,
+                            time_window="morning", data=contact)
+    assert "a year ahead" in error.value.message_dict["preferred_date"][0]
+    assert not Appointment.objects.exists() and not Lead.objects.exists()
