@@ -90,8 +90,8 @@ SPEEDS = (130, 145, 160, 175, 180)
 # Each sentence is heard clean, with background noise, over a telephone line and
 # both at once.
 EFFECTS = ("clean", "noise", "phone", "noisy-phone")
-# White noise at this amplitude sits about 20 dB under espeak-ng's speech (bench
-# prints the measured figure).
+# White noise at this amplitude is about 17 dB under espeak-ng's speech (RMS over
+# the whole clip, pauses included).
 NOISE_VOLUME = 0.02
 
 
@@ -156,9 +156,10 @@ def _run(*command: str) -> None:
 
 
 def words(text: str) -> list[str]:
-    """Lower-case words as the recogniser writes them ("crow's" stays one word)."""
-    cleaned = "".join(c if c.isalnum() or c == "'" else " " for c in text.lower().replace("\u2019", "'"))
-    return [w.strip("'") for w in cleaned.split() if w.strip("'")]
+    """Lower-case words without apostrophes, so that "crow's feet" and "crows feet",
+    which the recogniser may write for the same sound, count as the same words."""
+    text = text.lower().replace("\u2019", "").replace("'", "")
+    return "".join(c if c.isalnum() else " " for c in text).split()
 
 
 def edit_distance(reference: list[str], hypothesis: list[str]) -> int:
