@@ -118,7 +118,7 @@ PROCEDURE_CLAUSES = (
     "i'd like {procedure} for my {area}", "i want {procedure} on my {area}", "is there a treatment for {concern}",
     "i want {procedure} for {concern}", "{procedure} for my {area}",
 )
-# Each clause also appears once with one of these after it (in turn).
+# Each clause also appears once with a join and once with a tail (taken in turn).
 JOINS = (
     "{clause} and want {procedure}", "{clause} and i want {procedure}", "{clause} and would like {procedure}",
     "{clause} and i'd like {procedure}", "{clause} and {other}",
@@ -404,8 +404,8 @@ def _corpus(phrases: list[str]) -> str:
 
 
 def _clauses(phrases: list[str]) -> list[str]:
-    """The clause frames filled with phrases of the right kind, each clause once on
-    its own and once with a join or a tail; the other slots take phrases in turn."""
+    """The clause frames filled with phrases of the right kind, each clause on its
+    own, with a join and with a tail; the other slots take phrases in turn."""
     given = set(phrases)
     concerns = sorted(given & {phrase for term in CONCERNS.values() for phrase in term.phrases})
     areas = sorted(given & {phrase for term in AREAS.values() for phrase in term.phrases})
