@@ -18,12 +18,13 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3 \
 	  if command -v $$c >/dev/null 2>&1 && PYENV_VERSION= $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
 	    command -v $$c; break; fi; done)
 
-.PHONY: help run test bench system-packages migrate demo clean
+.PHONY: help run test bench voice-wer system-packages migrate demo clean
 
 help:
 	@echo "make run    set up (virtualenv, database, demo data, admin) and serve on http://$(HOST):$(PORT)/"
 	@echo "make test   set up and run the whole test suite"
 	@echo "make bench  speed and memory targets (bench/run.py)"
+	@echo "make voice-wer  the voice recogniser's word error rate on synthesised patients (bench/voice_wer.py)"
 	@echo "make clean  remove the virtualenv, the SQLite database and uploaded media"
 
 define install
@@ -74,6 +75,12 @@ test: $(VENV)/.installed-test system-packages
 # Speed and memory targets (bench/run.py), on a throwaway database; not part of make test.
 bench: $(VENV)/.installed-run
 	$(PY) bench/run.py
+
+# Word error rate of the voice recogniser on the labelled set's held-out half
+# (HALF=tune to tune on the other half; needs espeak-ng and sox).
+HALF ?= test
+voice-wer: $(VENV)/.installed-run system-packages
+	$(PY) bench/voice_wer.py --half $(HALF)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles test-artifacts

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, cycle
 from pathlib import Path
 
 import av
@@ -18,10 +18,15 @@ import numpy as np
 import pocketsphinx
 from pocketsphinx.lm import ArpaBoLM
 
+from calculators.vocabulary import AREAS, BUDGET_PHRASES, CONCERNS, URGENCY_PHRASES
+
 MAX_AUDIO_SECONDS = 60
 # Encoders pad a recording stopped right at the limit by a few frames.
 LIMIT_SLACK_SECONDS = 0.5
 SAMPLE_RATE = 16_000
+# How far under the recording's own level the comfort noise sits (see
+# _with_comfort_noise); tuned on the labelled set's tune half.
+COMFORT_NOISE_DB = 25
 
 # Only the containers phones and browsers record into are let through to FFmpeg:
 # an upload is untrusted, and FFmpeg's other demuxers (playlists, concatenation,
@@ -90,17 +95,50 @@ BUDGET_FRAMES = (
     "i can spend up to {} pounds",
     "around {} pounds",
 )
+# The frames above put any phrase in any slot ("something for my botox"). These
+# put each kind of phrase where it belongs, in whole clauses as patients say them
+# ("i have {concern} on my {area}" ... "and want {procedure}" ... "before my
+# wedding next month"), so the model also learns the small words between the
+# clinic's words: without them "i have wrinkles ... and want botox before my
+# wedding next month" was heard as "i wrinkles ... on botox ... next on".
+CONCERN_CLAUSES = (
+    "i have {concern}", "i have {concern} on my {area}", "i've got {concern} on my {area}",
+    "i have some {concern}", "i have a lot of {concern}", "my {area} has {concern}",
+    "i don't like the {concern} on my {area}", "i want to get rid of my {concern}", "i hate my {concern}",
+    "what can you do for {concern}", "what can i do about my {concern}", "something for {concern} on my {area}",
+    "help with {concern}", "i'm worried about {concern}", "i keep getting {concern}", "my {area} looks {concern}",
+    "my skin is {concern}", "my skin looks {concern}",
+)
+PROCEDURE_CLAUSES = (
+    "i want {procedure}", "i would like {procedure}", "i'd like {procedure}", "i need {procedure}",
+    "i'm interested in {procedure}", "i am interested in {procedure}", "i'm looking for {procedure}",
+    "i'm thinking about {procedure}", "can i get {procedure}", "can i have {procedure}", "do you do {procedure}",
+    "do you offer {procedure}", "how much is {procedure}", "how much does {procedure} cost",
+    "how many sessions of {procedure} do i need", "i want {procedure} for my {concern}",
+    "i'd like {procedure} for my {area}", "i want {procedure} on my {area}", "is there a treatment for {concern}",
+    "i want {procedure} for {concern}", "{procedure} for my {area}",
+)
+# Each clause also appears once with a join and once with a tail (taken in turn).
+JOINS = (
+    "{clause} and want {procedure}", "{clause} and i want {procedure}", "{clause} and would like {procedure}",
+    "{clause} and i'd like {procedure}", "{clause} and {other}",
+)
+TAILS = (
+    "{clause} before my {event} {urgency}", "{clause} {urgency}", "{clause} before my {event}",
+    "{clause} my budget is {amount} pounds", "{clause} i can spend {amount} pounds",
+)
+EVENTS = ("wedding", "holiday", "party", "birthday")
 # Every word a patient may plausibly use beyond the frames, each in the CMU
 # dictionary; the model knows them as single words.
 CARRIER_WORDS = """
     a about after again all also am an and any anything are around as at away be been before
     best better but by can can't could day days do does don't done each early eight eleven
-    even ever every eyes face feel fifteen fifty find five for forty four from get getting
+    even ever every excessive eyes face feel fifteen fifty find five for forty four from get getting
     give go going good got had has have having hello help hi hoping how hundred i i'd i'll
-    i'm i've if in interested is it it's just know last late less like little look looking
-    lot love make many maybe me more most much my need next nine no not now of off offer on
+    i'm i've if in interested is it it's just keep know last late less like little look looking
+    looks lot love make many maybe me more most much my need next nine no not now of off offer on
     one only or other our out over pay please pounds price quite really rid right see seven
-    should six skin so some something soon sort spend start still summer than thank thanks
+    sessions should six skin so some something soon sort spend start still summer than thank thanks
     that the their them then there these they thing things think thirty this those three
     time to today too treatment treatments try twenty two under up us very want wanted was
     way we week weeks well were what when which while will with would year years yes you
@@ -240,7 +278,7 @@ def transcribe(data: bytes, *, phrases: Iterable[str]) -> Transcript:
         decoder.start_utt()
         # The whole recording at once lets pocketsphinx normalise the loudness
         # over all of it rather than guess from the first second.
-        decoder.process_raw(_dithered(pcm), full_utt=True)
+        decoder.process_raw(_with_comfort_noise(pcm), full_utt=True)
         decoder.end_utt()
         hypothesis = decoder.hyp()
     text = hypothesis.hypstr if hypothesis else ""
@@ -251,16 +289,19 @@ def _too_long() -> SpeechError:
     return SpeechError(f"Please keep the recording under {MAX_AUDIO_SECONDS} seconds.")
 
 
-def _dithered(pcm: bytes) -> bytes:
-    """The audio with one least significant bit of noise.
+def _with_comfort_noise(pcm: bytes) -> bytes:
+    """The audio with faint white noise, COMFORT_NOISE_DB under its own level.
 
-    Stretches of exact zeros, as synthesised or digitally muted audio has,
-    derail pocketsphinx's features: on espeak-ng speech resampled by PyAV, word
-    errors fell from 42% to 18% with this. pocketsphinx's own dither draws on
-    one generator across utterances, so the same recording could come out
-    differently from call to call; a fixed seed keeps transcripts repeatable."""
-    samples = np.frombuffer(pcm, dtype=np.int16).astype(np.int32)
-    noise = np.random.default_rng(0).integers(-1, 2, samples.size)
+    The acoustic model learnt from real recordings, which always carry some
+    noise; stretches of exact zeros (synthesised or digitally muted audio) and a
+    telephone line's empty band above 3.4 kHz derail its features. On the tune
+    half of the labelled set (tests/calculators/voice_set.py) this noise took
+    word errors from 65% to 54% (clean recordings 54% to 34%, telephone 79% to
+    70%); 20 and 30 dB under did worse. The noise is seeded, so the same
+    recording always gives the same text."""
+    samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
+    level = np.sqrt(np.mean(samples**2)) * 10 ** (-COMFORT_NOISE_DB / 20) if samples.size else 0.0
+    noise = np.random.default_rng(0).normal(0, max(level, 1.0), samples.size)
     return np.clip(samples + noise, -32768, 32767).astype(np.int16).tobytes()
 
 
@@ -282,6 +323,9 @@ def _recogniser(vocabulary: tuple[str, ...]) -> _Recogniser:
         hmm=pocketsphinx.get_model_path("en-us/en-us"),
         dict=pocketsphinx.get_model_path("en-us/cmudict-en-us.dict"),
         lm=None,
+        # Score each frame against 8 of the closest Gaussians rather than 4: on
+        # the tune half, with the clause frames, a few points fewer word errors.
+        topn=8,
         loglevel="FATAL",
     )
     pronounceable = [phrase for phrase in vocabulary if _add_words(decoder, phrase.split())]
@@ -355,4 +399,40 @@ def _corpus(phrases: list[str]) -> str:
         partners = phrases[offset:] + phrases[:offset]
         sentences += [frame.format(a, b) for frame in PAIR_FRAMES for a, b in zip(phrases, partners)]
     sentences += [frame.format(amount) for frame in BUDGET_FRAMES for amount in AMOUNTS]
+    sentences += _clauses(phrases)
     return "\n".join(sentences) + "\n"
+
+
+def _clauses(phrases: list[str]) -> list[str]:
+    """The clause frames filled with phrases of the right kind, each clause on its
+    own, with a join and with a tail; the other slots take phrases in turn."""
+    given = set(phrases)
+    concerns = sorted(given & {phrase for term in CONCERNS.values() for phrase in term.phrases})
+    areas = sorted(given & {phrase for term in AREAS.values() for phrase in term.phrases})
+    urgencies = sorted(given & {phrase for words in URGENCY_PHRASES.values() for phrase in words})
+    budgets = {phrase for words in BUDGET_PHRASES.values() for phrase in words}
+    # What the vocabulary does not know as a concern, area, urgency or budget
+    # phrase is a treatment's name or other name.
+    procedures = sorted(given - set(concerns) - set(areas) - set(urgencies) - budgets)
+    if not (concerns and areas and urgencies and procedures):
+        return []
+    turns = {name: cycle(values) for name, values in (
+        ("concern", concerns), ("area", areas), ("procedure", procedures), ("urgency", urgencies),
+        ("event", EVENTS), ("amount", AMOUNTS),
+    )}
+
+    def fill(frame: str, **given_slots: str) -> str:
+        slots = {
+            name: next(values) for name, values in turns.items()
+            if name not in given_slots and "{" + name + "}" in frame
+        }
+        return frame.format(**{**slots, **given_slots})
+
+    clauses = [fill(frame, concern=concern) for concern in concerns for frame in CONCERN_CLAUSES]
+    clauses += [fill(frame, procedure=procedure) for procedure in procedures for frame in PROCEDURE_CLAUSES]
+    sentences = list(clauses)
+    for index, clause in enumerate(clauses):
+        other = clauses[index * 7919 % len(clauses)]  # a far-off clause, by a prime stride
+        sentences.append(fill(JOINS[index % len(JOINS)], clause=clause, other=other))
+        sentences.append(fill(TAILS[index % len(TAILS)], clause=clause))
+    return sentences

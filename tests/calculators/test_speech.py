@@ -9,7 +9,10 @@ import av
 import numpy as np
 import pytest
 
+from calculators.catalog import catalog_entries
 from calculators.speech import MAX_AUDIO_SECONDS, SpeechError, decode_audio, transcribe
+from calculators.vocabulary import speech_phrases
+from tests.calculators.voice_set import TEST, edit_distance, recordings, render, words
 
 PHRASES = [
     "botox", "anti-wrinkle injections", "dermal filler", "lip filler", "cheek filler", "chemical peel",
@@ -19,6 +22,16 @@ PHRASES = [
     "hair removal", "wedding", "next month", "next week", "as soon as possible", "budget",
 ]
 BOTOX = "I want botox for my forehead wrinkles"
+# The sentence of issue 9, once heard as "i wrinkles on my forehead on botox before
+# my wedding next on".
+WEDDING = "I have wrinkles on my forehead and want botox before my wedding next month"
+# Eight recordings of the held-out half, two in each condition (clean, noise,
+# telephone, both): quick enough for every run.
+HELD_OUT = recordings(TEST)[::17]
+# Word errors measured on HELD_OUT with the catalog's vocabulary: 32 in 57 words
+# (56%; 38% on the whole test half, 61% before the clause frames and comfort
+# noise). The margin allows for other espeak-ng and sox versions.
+HELD_OUT_WER_FLOOR = 0.65
 
 needs_espeak = pytest.mark.skipif(
     shutil.which("espeak-ng") is None, reason="espeak-ng is needed to synthesise speech (apt-get install espeak-ng)"
@@ -35,6 +48,13 @@ def speak(tmp_path):
         return path.read_bytes()
 
     return speak
+
+
+@pytest.fixture
+def catalog_phrases(db):
+    """The vocabulary the site gives the recogniser: the catalog's names and keywords
+    with the concern, area, urgency and budget phrases."""
+    return speech_phrases([name for entry in catalog_entries() for name in (entry.name, *entry.keywords)])
 
 
 class _Unseekable(io.BytesIO):
@@ -83,6 +103,26 @@ def test_the_clinics_words_are_heard(speak, sentence, expected):
     assert expected <= set(transcript.text.split()), transcript.text
     assert transcript.text == " ".join(transcript.text.lower().split())
     assert 1.5 < transcript.duration_seconds < 5
+
+
+@needs_espeak
+def test_the_small_words_between_the_clinics_words_are_heard(speak, catalog_phrases):
+    transcript = transcribe(speak(WEDDING), phrases=catalog_phrases)
+
+    assert {"have", "want", "month", "wrinkles", "forehead", "botox", "wedding"} <= set(transcript.text.split()), (
+        transcript.text
+    )
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None or shutil.which("sox") is None, reason="needs espeak-ng and sox")
+def test_held_out_recordings_keep_their_word_error_rate(catalog_phrases):
+    errors = reference_words = 0
+    for recording in HELD_OUT:
+        heard = transcribe(render(recording), phrases=catalog_phrases).text
+        errors += edit_distance(words(recording.sentence), words(heard))
+        reference_words += len(words(recording.sentence))
+
+    assert errors / reference_words <= HELD_OUT_WER_FLOOR
 
 
 @needs_espeak
