@@ -3,6 +3,7 @@
 offer the contact form now."""
 
 from django.utils.decorators import method_decorator
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import CSRFCheck
@@ -12,6 +13,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import StrictFieldsMixin
 from core.ratelimits import TRACKING, limit_posts
 from interactions.consent import tracking_allowed
 from interactions.models import InteractionType
@@ -27,6 +29,8 @@ class BrowserCsrf(BasePermission):
     token comes as the X-CSRFToken header, or as csrfmiddlewaretoken in a beacon's body."""
 
     def has_permission(self, request, view) -> bool:
+        if not hasattr(view, request.method.lower()):
+            return True  # the view answers 405 for a method it does not have
         check = CSRFCheck(lambda _request: None)
         check.process_request(request)
         reason = check.process_view(request, None, (), {})
@@ -35,7 +39,7 @@ class BrowserCsrf(BasePermission):
         return True
 
 
-class TrackSerializer(serializers.Serializer):
+class TrackSerializer(StrictFieldsMixin, serializers.Serializer):
     event = serializers.ChoiceField(choices=[InteractionType.PAGE_ENGAGEMENT, InteractionType.SEARCH])
     page_url = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     engagement_seconds = serializers.IntegerField(
@@ -48,6 +52,21 @@ class TrackSerializer(serializers.Serializer):
         if data["event"] == InteractionType.SEARCH and not data["query"].strip():
             raise serializers.ValidationError({"query": "A search event needs the words searched for."})
         return data
+
+
+class TrackSerializerSchema(OpenApiSerializerExtension):
+    """The schema states the rule across two fields: a search carries the words searched for."""
+
+    target_class = TrackSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        schema["anyOf"] = [
+            # The enum wrapped in anyOf, so drf-spectacular's enum hook leaves it here.
+            {"properties": {"event": {"anyOf": [{"type": "string", "enum": [InteractionType.PAGE_ENGAGEMENT.value]}]}}},
+            {"properties": {"query": {"type": "string", "pattern": r"\S"}}, "required": ["query"]},
+        ]
+        return schema
 
 
 class TrackResponseSerializer(serializers.Serializer):

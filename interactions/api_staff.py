@@ -3,6 +3,7 @@
 import django_filters
 from rest_framework import serializers, viewsets
 
+from core.filters import IntegerFilter, StrictFilterSet
 from interactions.models import UserInteraction
 
 
@@ -18,11 +19,12 @@ class InteractionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InteractionFilter(django_filters.FilterSet):
+class InteractionFilter(StrictFilterSet):
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     source = django_filters.CharFilter(field_name="session__utm_source")
     session = django_filters.UUIDFilter(field_name="session__public_id")
+    lead = IntegerFilter(field_name="lead")
 
     class Meta:
         model = UserInteraction

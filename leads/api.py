@@ -5,6 +5,8 @@ import django_filters
 from django.contrib.auth import get_user_model
 from rest_framework import mixins, serializers, viewsets
 
+from core.api import StrictFieldsMixin
+from core.filters import IntegerFilter, StrictFilterSet
 from core.permissions import CONTACT_PERMISSION
 from leads.models import Lead, LeadStatus
 from leads.services import lead_assign_owner, lead_update_status
@@ -12,7 +14,7 @@ from leads.services import lead_assign_owner, lead_update_status
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "message")
 
 
-class LeadSerializer(serializers.ModelSerializer):
+class LeadSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     owner = serializers.SlugRelatedField(
         slug_field="username", allow_null=True, required=False,
         queryset=get_user_model().objects.filter(is_staff=True, is_active=True),
@@ -49,9 +51,9 @@ class LeadSerializer(serializers.ModelSerializer):
         return lead
 
 
-class LeadFilter(django_filters.FilterSet):
-    score_min = django_filters.NumberFilter(field_name="lead_score", lookup_expr="gte")
-    score_max = django_filters.NumberFilter(field_name="lead_score", lookup_expr="lte")
+class LeadFilter(StrictFilterSet):
+    score_min = IntegerFilter(field_name="lead_score", lookup_expr="gte")
+    score_max = IntegerFilter(field_name="lead_score", lookup_expr="lte")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     level = django_filters.ChoiceFilter(field_name="engagement_level", choices=Lead._meta.get_field(
