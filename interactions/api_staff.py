@@ -3,7 +3,7 @@
 import django_filters
 from rest_framework import serializers, viewsets
 
-from core.filters import IntegerFilter, StrictFilterSet
+from core.filters import IntegerFilter, IsoDateTimeFilter, StrictFilterSet
 from interactions.models import UserInteraction
 
 
@@ -20,8 +20,8 @@ class InteractionSerializer(serializers.ModelSerializer):
 
 
 class InteractionFilter(StrictFilterSet):
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     source = django_filters.CharFilter(field_name="session__utm_source")
     session = django_filters.UUIDFilter(field_name="session__public_id")
     lead = IntegerFilter(field_name="lead")

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import mixins, serializers, viewsets
 
 from core.api import StrictFieldsMixin
-from core.filters import IntegerFilter, StrictFilterSet
+from core.filters import IntegerFilter, IsoDateTimeFilter, StrictFilterSet
 from core.permissions import CONTACT_PERMISSION
 from leads.models import Lead, LeadStatus
 from leads.services import lead_assign_owner, lead_update_status
@@ -54,8 +54,8 @@ class LeadSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 class LeadFilter(StrictFilterSet):
     score_min = IntegerFilter(field_name="lead_score", lookup_expr="gte")
     score_max = IntegerFilter(field_name="lead_score", lookup_expr="lte")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     level = django_filters.ChoiceFilter(field_name="engagement_level", choices=Lead._meta.get_field(
         "engagement_level").choices)
 

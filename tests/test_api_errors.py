@@ -72,6 +72,14 @@ def test_filtering_by_an_id_that_matches_nothing_gives_an_empty_page(manager):
     assert response.status_code == 200 and response.json()["count"] == 0
 
 
+@pytest.mark.parametrize("moment", ["0022-02-25T09:44:25-21:32", "0001-01-01T00:00:00+05:00",
+                                    "9999-12-31T23:00:00-05:00"])
+def test_any_iso_moment_filters_even_offsets_postgresql_refuses(manager, moment):
+    for url in ("/api/v1/interactions/", "/api/v1/leads/"):
+        response = manager.get(url, {"created_after": moment, "created_before": moment})
+        assert response.status_code == 200, response.content
+
+
 def test_unknown_or_read_only_body_keys_are_400_naming_them(manager):
     errors = error(manager.post("/api/v1/scoring-rules/", {**RULE, "pionts": 5, "created_at": "x"}, format="json"),
                    400)
