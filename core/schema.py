@@ -4,7 +4,7 @@ error body ({"detail", "errors"}), so clients and schemathesis can hold the API 
 drf-spectacular documents only the success response; this AutoSchema adds the errors
 from what the view is made of (a body or query parameters: 400; authenticators that
 name a scheme: 401; permissions: 403; a path parameter or pages: 404; unique fields:
-409; a rate limit: 429), so a new endpoint is documented without a decorator. A status
+409; a body: 415; a rate limit: 429), so a new endpoint is documented without a decorator. A status
 a view documents itself with `extend_schema(responses=...)` is kept as it wrote it.
 """
 
@@ -21,11 +21,15 @@ ERRORS = {
     "403": "Signed in without the permission this needs (or, for the tracking endpoint, "
            "no valid CSRF token, or tracking is off until the visitor accepts cookies).",
     "404": "No such object, or no such page of results.",
-    "409": "The change conflicts with what is stored (a name already taken, a rule kind "
-           "that does not allow the other field's stored value).",
+    "409": "The change conflicts with what is stored (a name already taken; for a scoring "
+           "rule, also `per_occurrence` on a rule whose stored kind is `base`).",
+    "415": "The body is not in a media type this operation reads (see its request body).",
     "429": "Too many requests from this address: wait a minute (see Retry-After).",
 }
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
+# Text with something besides the whitespace Python's str.strip() removes (DRF trims
+# text fields with it, so "\x1c" alone is blank to the API though not to ECMA's \s).
+NOT_BLANK = "[^\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
 
 class AutoSchema(SpectacularAutoSchema):
@@ -43,6 +47,13 @@ class AutoSchema(SpectacularAutoSchema):
             schema["additionalProperties"] = False
         return schema
 
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if (direction == "request" and type(field) is serializers.CharField and field.trim_whitespace
+                and not field.allow_blank and "pattern" not in schema):
+            schema["pattern"] = NOT_BLANK
+        return schema
+
     def _error_statuses(self) -> list[str]:
         statuses = []
         has_query = any(parameter["in"] == "query" for parameter in self._get_parameters())
@@ -56,6 +67,8 @@ class AutoSchema(SpectacularAutoSchema):
             statuses.append("404")
         if self.method in WRITE_METHODS and self._has_unique_fields():
             statuses.append("409")
+        if self.method in WRITE_METHODS and self._get_request_body():
+            statuses.append("415")
         if self.method == "POST" and getattr(getattr(self.view, "dispatch", None), "rate_limit", None):
             statuses.append("429")
         return statuses

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from core.api import StrictFieldsMixin
 from core.ratelimits import TRACKING, limit_posts
+from core.schema import NOT_BLANK
 from interactions.consent import tracking_allowed
 from interactions.models import InteractionType
 from interactions.tracker import contact_prompt_shown, should_show_contact_form, track_user_interaction
@@ -64,7 +65,7 @@ class TrackSerializerSchema(OpenApiSerializerExtension):
         schema["anyOf"] = [
             # The enum wrapped in anyOf, so drf-spectacular's enum hook leaves it here.
             {"properties": {"event": {"anyOf": [{"type": "string", "enum": [InteractionType.PAGE_ENGAGEMENT.value]}]}}},
-            {"properties": {"query": {"type": "string", "pattern": r"\S"}}, "required": ["query"]},
+            {"properties": {"query": {"type": "string", "pattern": NOT_BLANK}}, "required": ["query"]},
         ]
         return schema
 

@@ -138,8 +138,8 @@ def test_the_schema_lists_every_error_status_with_the_error_body(client):
                   for method, operation in item.items()}
     assert set(operations["GET", "/api/v1/leads/"]["responses"]) == {"200", "400", "401", "403", "404"}
     assert set(operations["PATCH", "/api/v1/scoring-rules/{id}/"]["responses"]) == {
-        "200", "400", "401", "403", "404", "409"}
-    assert set(operations["POST", "/api/v1/track/"]["responses"]) == {"201", "400", "403", "429"}
+        "200", "400", "401", "403", "404", "409", "415"}
+    assert set(operations["POST", "/api/v1/track/"]["responses"]) == {"201", "400", "403", "415", "429"}
     for operation in operations.values():
         for status, response in operation["responses"].items():
             if status.startswith("4"):
