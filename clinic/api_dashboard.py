@@ -8,7 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic.dashboard import PeriodForm, dashboard_figures
+from clinic.dashboard import DEFAULT_DAYS, MAX_DAYS, PeriodForm, dashboard_figures
 from interactions.models import UserInteraction
 from leads import selectors
 
@@ -40,10 +40,20 @@ class DashboardView(APIView):
     queryset = UserInteraction.objects.none()
 
     @extend_schema(
-        parameters=[OpenApiParameter("start", OpenApiTypes.DATE), OpenApiParameter("end", OpenApiTypes.DATE)],
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATE, description=(
+                f"First day (default: {DEFAULT_DAYS} days before the end). Not after `end`; "
+                f"at most {MAX_DAYS} days in all, or 400.")),
+            OpenApiParameter("end", OpenApiTypes.DATE, description="Last day (default: today)."),
+        ],
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
+        # The page's form reads an empty date as "the default"; an API client that sends
+        # `?start=` has a bug worth telling it about.
+        blank = [name for name in ("start", "end") if request.query_params.get(name, None) == ""]
+        if blank:
+            raise ValidationError({name: ["Give a date (YYYY-MM-DD), or leave this out."] for name in blank})
         form = PeriodForm(request.query_params)
         if not form.is_valid():
             raise ValidationError({field: list(errors) for field, errors in form.errors.items()})

@@ -199,21 +199,22 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 REST_FRAMEWORK = {
+    # Token first: a missing or bad token is then a 401 with `WWW-Authenticate: Token`
+    # (what token clients expect); the session still serves the browsable API.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     # Staff endpoints: the admin's own model permissions (clinic/api_permissions.py).
     "DEFAULT_PERMISSION_CLASSES": ["core.permissions.StaffModelPermissions"],
+    # Staff bodies are JSON: a scoring rule's condition is a JSON object, which form
+    # encodings cannot carry (the tracking endpoint also takes the beacon's form posts).
+    # JSON nested too deep is a 400 instead of a crash (core/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
-    # DRF's three parsers, with JSON nested too deep answered by 400 instead of a crash.
-    "DEFAULT_PARSER_CLASSES": [
-        "core.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Documents every error status of each operation (core/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {

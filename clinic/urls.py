@@ -25,6 +25,8 @@ api_v1 = [
     *router.urls,
 ]
 
+handler404 = "clinic.views.page_not_found"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("", include("calculators.urls")),

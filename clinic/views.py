@@ -1,6 +1,8 @@
-"""The public home page: the free tools and the treatment catalog."""
+"""The public home page (the free tools and the treatment catalog), and the 404 answer."""
 
+from django.http import JsonResponse
 from django.template.response import TemplateResponse
+from django.views import defaults
 
 from calculators.models import Procedure, ProcedureCategory
 
@@ -11,3 +13,11 @@ def home(request):
         (label, [p for p in procedures if p.category == value]) for value, label in ProcedureCategory.choices
     ]
     return TemplateResponse(request, "home.html", {"by_category": by_category})
+
+
+def page_not_found(request, exception):
+    """Under /api/ (an id that is not a number, a path that is no endpoint) the API's
+    error body, as its schema promises; the site's friendly page everywhere else."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found.", "errors": {}}, status=404)
+    return defaults.page_not_found(request, exception)

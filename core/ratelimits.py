@@ -50,13 +50,21 @@ def limit_posts(kind: str = FORMS):
     """
     if kind not in settings.CLINIC_RATE_LIMITS:
         raise ValueError(f"Unknown rate limit {kind!r}: add it to CLINIC_RATE_LIMITS.")
-    return ratelimit(group=kind, key="ip", rate=_rate, method="POST", block=True)
+    limit = ratelimit(group=kind, key="ip", rate=_rate, method="POST", block=True)
+
+    def decorate(view):
+        limited = limit(view)
+        # Read by the API schema (core/schema.py), which documents the 429 of limited views.
+        limited.rate_limit = kind
+        return limited
+
+    return decorate
 
 
 def too_many_requests(request: HttpRequest, exception: Exception) -> HttpResponse:
     """The answer over a limit: 429, the friendly page, or JSON for scripts."""
     if request.content_type == "application/json" or not request.accepts("text/html"):
-        response = JsonResponse({"detail": TOO_MANY}, status=429)
+        response = JsonResponse({"detail": TOO_MANY, "errors": {}}, status=429)
     else:
         response = render(request, "429.html", {"message": TOO_MANY}, status=429)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)

@@ -4,6 +4,7 @@ offer the contact form now."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.decorators import method_decorator
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import CSRFCheck
@@ -13,9 +14,11 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import StrictFieldsMixin
 from core.page_context import page_context_read
 from core.parsers import JSONParser
 from core.ratelimits import TRACKING, limit_posts
+from core.schema import NOT_BLANK
 from interactions.consent import tracking_allowed
 from interactions.models import InteractionType
 from interactions.tracker import contact_prompt_shown, should_show_contact_form, track_user_interaction
@@ -30,6 +33,8 @@ class BrowserCsrf(BasePermission):
     token comes as the X-CSRFToken header, or as csrfmiddlewaretoken in a beacon's body."""
 
     def has_permission(self, request, view) -> bool:
+        if not hasattr(view, request.method.lower()):
+            return True  # the view answers 405 for a method it does not have
         check = CSRFCheck(lambda _request: None)
         check.process_request(request)
         reason = check.process_view(request, None, (), {})
@@ -38,7 +43,7 @@ class BrowserCsrf(BasePermission):
         return True
 
 
-class TrackSerializer(serializers.Serializer):
+class TrackSerializer(StrictFieldsMixin, serializers.Serializer):
     event = serializers.ChoiceField(choices=[InteractionType.PAGE_ENGAGEMENT, InteractionType.SEARCH])
     page_url = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     engagement_seconds = serializers.IntegerField(
@@ -48,7 +53,8 @@ class TrackSerializer(serializers.Serializer):
     query = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     context = serializers.CharField(
         max_length=1000, required=False, allow_blank=True, default="",
-        help_text="The signed page context a treatment page carries (its procedure and category), sent back as is.",
+        help_text="The signed page context a treatment page carries (its procedure and category), sent back as is; "
+        "one this site did not sign is ignored.",
     )
     leaving = serializers.BooleanField(
         required=False, default=False,
@@ -61,12 +67,29 @@ class TrackSerializer(serializers.Serializer):
         return data
 
     def validate_context(self, value: str) -> dict:
+        # A context the site did not sign (or one from a tab left open for over a week)
+        # is dropped: the event is still stored, only without the treatment it names.
         if not value:
             return {}
         try:
             return page_context_read(value)
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(error.messages) from error
+        except DjangoValidationError:
+            return {}
+
+
+class TrackSerializerSchema(OpenApiSerializerExtension):
+    """The schema states the rule across two fields: a search carries the words searched for."""
+
+    target_class = TrackSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        schema["anyOf"] = [
+            # The enum wrapped in anyOf, so drf-spectacular's enum hook leaves it here.
+            {"properties": {"event": {"anyOf": [{"type": "string", "enum": [InteractionType.PAGE_ENGAGEMENT.value]}]}}},
+            {"properties": {"query": {"type": "string", "pattern": NOT_BLANK}}, "required": ["query"]},
+        ]
+        return schema
 
 
 class TrackResponseSerializer(serializers.Serializer):

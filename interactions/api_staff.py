@@ -1,11 +1,11 @@
 """Staff API for the interaction log: read and filter, never write (it is a record)."""
 
-import django_filters
-from django import forms
 from urllib.parse import urlsplit
 
+import django_filters
 from rest_framework import serializers, viewsets
 
+from core.filters import IntegerFilter, IsoDateTimeFilter, StrictFilterSet
 from core.permissions import CONTACT_PERMISSION
 from core.redaction import person_names, redact_data, redact_value
 from interactions.models import UserInteraction
@@ -35,23 +35,15 @@ class InteractionSerializer(serializers.ModelSerializer):
         return data
 
 
-class IdFilter(django_filters.NumberFilter):
-    """A row's number: a whole number in the database's range (so 9.2e18 is a 400)."""
 
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, min_value=1, max_value=2**63 - 1, **kwargs)
-
-
-class InteractionFilter(django_filters.FilterSet):
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+class InteractionFilter(StrictFilterSet):
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     source = django_filters.CharFilter(field_name="session__utm_source")
     session = django_filters.UUIDFilter(field_name="session__public_id")
     # A number, not a choice of leads: the browsable API would render the choice as a
     # <select> naming every lead, to marketing too.
-    lead = IdFilter(field_name="lead_id")
+    lead = IntegerFilter(field_name="lead_id")
 
     class Meta:
         model = UserInteraction

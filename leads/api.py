@@ -5,6 +5,8 @@ import django_filters
 from django.contrib.auth import get_user_model
 from rest_framework import mixins, serializers, viewsets
 
+from core.api import StrictFieldsMixin
+from core.filters import IntegerFilter, IsoDateTimeFilter, StrictFilterSet
 from core.permissions import CONTACT_PERMISSION
 from core.redaction import person_names, redact, redact_value
 from leads.models import Lead, LeadStatus
@@ -15,7 +17,7 @@ CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "message")
 IDENTIFYING_FIELDS = ("landing_page", "referrer")
 
 
-class LeadSerializer(serializers.ModelSerializer):
+class LeadSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     owner = serializers.SlugRelatedField(
         slug_field="username", allow_null=True, required=False,
         queryset=get_user_model().objects.filter(is_staff=True, is_active=True),
@@ -58,11 +60,11 @@ class LeadSerializer(serializers.ModelSerializer):
         return lead_update(lead=lead, by=self.context["request"].user, **validated_data)
 
 
-class LeadFilter(django_filters.FilterSet):
-    score_min = django_filters.NumberFilter(field_name="lead_score", lookup_expr="gte")
-    score_max = django_filters.NumberFilter(field_name="lead_score", lookup_expr="lte")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+class LeadFilter(StrictFilterSet):
+    score_min = IntegerFilter(field_name="lead_score", lookup_expr="gte")
+    score_max = IntegerFilter(field_name="lead_score", lookup_expr="lte")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     level = django_filters.ChoiceFilter(field_name="engagement_level", choices=Lead._meta.get_field(
         "engagement_level").choices)
 

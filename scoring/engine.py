@@ -423,11 +423,12 @@ def _validate_condition(condition: Any, *, depth: int) -> None:
             f"Unknown field {name!r}. Known fields: {', '.join(FIELDS)}, or data.<key>."
         )
     op = condition.get("op")
-    if op not in OPERATORS:
+    if not isinstance(op, str) or op not in OPERATORS:
         raise ConditionError(f"Unknown operator {op!r}. Use one of: {', '.join(OPERATORS)}.")
     value = condition.get("value")
     if op == "exists":
-        if value not in (None, True, False):
+        # `is`/isinstance, not `in`: 0 == False and 1 == True, and a number is not a yes/no.
+        if value is not None and not isinstance(value, bool):
             raise ConditionError("\"exists\" takes no value, or true/false.")
         return
     if "value" not in condition:

@@ -87,7 +87,7 @@ def test_a_script_over_the_limit_gets_json(client, settings, one_window):
     client.post("/contact/", {})
     response = client.post("/contact/", "{}", content_type="application/json")
     assert response.status_code == 429
-    assert response.json() == {"detail": "Too many attempts; please wait a minute and try again."}
+    assert response.json() == {"detail": "Too many attempts; please wait a minute and try again.", "errors": {}}
 
 
 @pytest.mark.django_db

@@ -147,6 +147,8 @@ def test_conditions_evaluate_as_documented(condition, facts, expected):
         ({"field": "urgency", "op": "eq", "value": "x", "points": 3}, "Unknown key"),
         ({"field": "data.", "op": "exists"}, "must be followed"),
         ({"field": "budget_amount", "op": "gt", "value": float("nan")}, "not a number"),
+        ({"field": "urgency", "op": {}, "value": "x"}, "Unknown operator"),
+        ({"field": "urgency", "op": "exists", "value": 0}, "takes no value, or true/false"),
     ],
 )
 def test_bad_conditions_are_rejected_in_plain_words(condition, message):
