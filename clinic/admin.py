@@ -3,12 +3,12 @@
 
 from functools import partial
 
-from django.conf import settings
 from django.contrib import admin
 from django.shortcuts import redirect
 from django.urls import path, reverse
 
 from clinic.dashboard import dashboard_view
+from core.clinic import clinic_profile
 from clinic.lead_scoring import lead_scoring_view, rule_preview_view
 
 
@@ -21,8 +21,14 @@ def interactions_redirect(request):
 
 
 class ClinicAdminSite(admin.AdminSite):
-    site_header = f"{settings.CLINIC_NAME} back office"
-    site_title = f"{settings.CLINIC_NAME} admin"
+    @property
+    def site_header(self) -> str:
+        return f"{clinic_profile().name} back office"
+
+    @property
+    def site_title(self) -> str:
+        return f"{clinic_profile().name} admin"
+
     index_title = "Leads, interactions and scoring"
     index_template = "admin/clinic_index.html"
 

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.clinic import clinic_profile
 from core.redaction import ANONYMOUS_DATA_KEYS
 from interactions.models import UserInteraction, UserSession
 from interactions.photos import photos_delete, photos_expired, photos_export, photos_of
@@ -59,7 +60,7 @@ def person_export(*, identifier: str, by=None, actor_label: str = "") -> dict[st
     interactions = UserInteraction.objects.filter(lead=lead).order_by("created_at", "pk")
     document = {
         "exported_at": timezone.now().isoformat(),
-        "clinic": settings.CLINIC_NAME,
+        "clinic": clinic_profile().name,
         "lead": {
             field.name: _plain(getattr(lead, field.attname))
             for field in Lead._meta.concrete_fields

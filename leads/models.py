@@ -17,6 +17,11 @@ class LeadStatus(models.TextChoices):
     WON = "won", "Won"
     LOST = "lost", "Lost"
 
+    @classmethod
+    def open_values(cls) -> list[str]:
+        """Leads still being worked: neither won nor lost."""
+        return [cls.NEW, cls.CONTACTED, cls.QUALIFIED, cls.BOOKED]
+
 
 class LeadSource(models.TextChoices):
     """The tool (or channel) that produced the lead."""

@@ -94,7 +94,7 @@ def leads_rescore(
         with transaction.atomic():
             for lead in Lead.objects.select_for_update().filter(pk__in=chunk).order_by("pk"):
                 before = (lead.lead_score, lead.engagement_level)
-                result = lead_rescore(lead=lead)
+                result = lead_rescore(lead=lead, rules_changed=True)
                 rescored += 1
                 if (result.points, result.level) != before:
                     changed += 1

@@ -334,8 +334,10 @@ def contact_form_submit(
     return lead
 
 
-def lead_rescore(*, lead: Lead, notify: bool = True) -> engine.ScoreResult:
-    """Score the lead's whole journey with the current rules and store it."""
+def lead_rescore(*, lead: Lead, notify: bool = True, rules_changed: bool = False) -> engine.ScoreResult:
+    """Score the lead's whole journey with the current rules and store it.
+    `rules_changed`: rescored because the rules changed, not because the patient did
+    something (see lead_apply_score)."""
     session = lead.sessions.order_by("-last_seen_at", "-pk").first()
     if session is None:
         session = UserSession(lead=lead)
@@ -343,13 +345,17 @@ def lead_rescore(*, lead: Lead, notify: bool = True) -> engine.ScoreResult:
         interactions=journey_interactions(session=session),
         session_facts=journey_session_facts(session=session),
     )
-    lead_apply_score(lead=lead, result=result, notify=notify)
+    lead_apply_score(lead=lead, result=result, notify=notify, rules_changed=rules_changed)
     return result
 
 
-def lead_apply_score(*, lead: Lead, result: engine.ScoreResult, notify: bool = True) -> None:
+def lead_apply_score(
+    *, lead: Lead, result: engine.ScoreResult, notify: bool = True, rules_changed: bool = False
+) -> None:
     """Store a new score; the first time a lead reaches high intent, tell staff
     (unless `notify` is off: the crossing is still recorded, so no e-mail follows later).
+    When the rules changed (a rescore), only a lead still being worked is worth an
+    e-mail, and it says the lead was re-scored: a won or lost patient did nothing new.
     An unchanged score writes nothing, so a lead's updated_at keeps meaning something."""
     reasons = result.reasons_as_data()
     crossing = result.level == EngagementLevel.HIGH and lead.high_intent_notified_at is None
@@ -362,9 +368,11 @@ def lead_apply_score(*, lead: Lead, result: engine.ScoreResult, notify: bool = T
     if crossing:
         lead.high_intent_notified_at = timezone.now()
         fields.append("high_intent_notified_at")
-        if notify:
+        if notify and not (rules_changed and lead.status not in LeadStatus.open_values()):
             lead_id = lead.pk
-            transaction.on_commit(lambda: notify_staff_of_high_intent_lead.enqueue(lead_id))
+            transaction.on_commit(
+                lambda: notify_staff_of_high_intent_lead.enqueue(lead_id, rules_changed=rules_changed)
+            )
     lead.save(update_fields=fields)
 
 

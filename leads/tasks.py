@@ -6,6 +6,7 @@ from django.core.mail import send_mail
 from django.tasks import task
 from django.urls import reverse
 
+from core.clinic import clinic_profile
 from core.permissions import CONTACT_PERMISSION
 from leads.models import Lead
 
@@ -28,8 +29,9 @@ def _notification_recipients() -> list[str]:
 
 
 @task
-def notify_staff_of_high_intent_lead(lead_id: int) -> int:
-    """E-mail the clinic that a lead reached high intent; returns e-mails sent."""
+def notify_staff_of_high_intent_lead(lead_id: int, rules_changed: bool = False) -> int:
+    """E-mail the clinic that a lead reached high intent (by what they did, or
+    `rules_changed`: re-scored under new rules); returns e-mails sent."""
     lead = Lead.objects.filter(pk=lead_id).first()
     recipients = _notification_recipients()
     if lead is None or not recipients:
@@ -37,13 +39,18 @@ def notify_staff_of_high_intent_lead(lead_id: int) -> int:
     link = settings.SITE_URL + reverse("admin:leads_lead_change", args=[lead.pk])
     # Only a first name and the score: the e-mail may sit in many inboxes, the
     # contact details stay behind the admin login.
-    body = (
-        f"A new high-intent lead is waiting: {lead.first_name or 'a patient'}, "
-        f"score {lead.lead_score}, from {lead.get_source_display()}.\n\n"
-        f"Open the lead: {link}\n"
-    )
+    who = lead.first_name or "a patient"
+    if rules_changed:
+        subject = f"Lead re-scored to high intent (score {lead.lead_score})"
+        opening = (f"A lead you already have was re-scored under the clinic's new scoring rules and is now "
+                   f"high intent: {who}, score {lead.lead_score}, status {lead.get_status_display().lower()}.")
+    else:
+        subject = f"New high-intent lead (score {lead.lead_score})"
+        opening = (f"A new high-intent lead is waiting: {who}, score {lead.lead_score}, "
+                   f"from {lead.get_source_display()}.")
+    body = f"{opening}\n\nOpen the lead: {link}\n"
     return send_mail(
-        f"[{settings.CLINIC_NAME}] High-intent lead (score {lead.lead_score})",
+        f"[{clinic_profile().name}] {subject}",
         body,
         None,
         recipients,

@@ -112,3 +112,21 @@ def test_the_service_returns_counts_for_the_admin_and_tasks(leads):
     summary = leads_rescore(leads=leads_for_rescoring(level="medium"))
     assert (summary.rescored, summary.changed, dict(summary.level_changes)) == (1, 1, {"medium->high": 1})
     assert not summary.dry_run
+
+
+def test_new_rules_e_mail_staff_only_about_open_leads_newly_high_and_say_they_were_re_scored(
+    leads, mailoutbox, django_capture_on_commit_callbacks, front_desk_inbox, settings
+):
+    settings.SITE_URL = "https://clinic.example"
+    lead_update_status(lead=leads["search"], status="lost")
+    mailoutbox.clear()
+    set_points("AI recommendation", 75)
+    LeadScoringRule.objects.create(name="Searched", kind="base", points=75,
+                                   condition={"field": "interaction_type", "op": "eq", "value": "search"})
+    with django_capture_on_commit_callbacks(execute=True):
+        leads_rescore(leads=Lead.objects.all())
+    assert Lead.objects.get(pk=leads["search"].pk).engagement_level == "high"  # lost: no e-mail
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert "re-scored" in message.subject.lower() and "new high-intent lead" not in message.body.lower()
+    assert f"https://clinic.example/admin/leads/lead/{leads['ai'].pk}/change/" in message.body
