@@ -70,11 +70,11 @@ def condition_components() -> dict[str, dict]:
     for depth in range(1, engine.MAX_CONDITION_DEPTH + 1):
         if depth < engine.MAX_CONDITION_DEPTH:
             inner = _component(_level(depth + 1))
-            groups = [group("all", {"type": "array", "items": inner}),
-                      group("any", {"type": "array", "items": inner}),
+            groups = [group("all", {"type": "array", "items": inner, "minItems": 1}),
+                      group("any", {"type": "array", "items": inner, "minItems": 1}),
                       group("not", inner)]
-        else:  # the deepest level: a comparison, or a group with nothing in it
-            groups = [group("all", {"type": "array", "maxItems": 0}), group("any", {"type": "array", "maxItems": 0})]
+        else:  # the deepest level: a comparison only (a group would need something inside)
+            groups = []
         components[_level(depth)] = {"anyOf": [_component("ScoringComparison"), *groups]}
     components[CONDITION_COMPONENT]["description"] = (
         'When a rule applies: a comparison such as {"field": "urgency", "op": "eq", "value": "immediate"} '

@@ -400,6 +400,13 @@ def _validate_condition(condition: Any, *, depth: int) -> None:
         parts = condition[key]
         if not isinstance(parts, list):
             raise ConditionError(f"{key!r} must be a list of conditions.")
+        if not parts:
+            # An empty group is a rule that cannot be told apart from no condition.
+            raise ConditionError(
+                'An empty "all" matches every interaction, so the rule would always apply: give it at least one test.'
+                if key == "all" else
+                'An empty "any" matches no interaction, so the rule would never apply: give it at least one test.'
+            )
         for part in parts:
             _validate_condition(part, depth=depth + 1)
         return

@@ -13,14 +13,15 @@ def score(*steps, **session):
     return score_journey(journey=list(steps), session=session)
 
 
-def test_ten_default_rules_are_installed_and_active():
-    assert LeadScoringRule.objects.filter(is_active=True).count() == 10
+def test_eleven_default_rules_are_installed_and_active():
+    assert LeadScoringRule.objects.filter(is_active=True).count() == 11
     assert ScoringSettings.objects.get().high_threshold == 70
 
 
 @pytest.mark.parametrize(
     ("interaction_type", "points"),
-    [("ai_recommendation", 60), ("face_analysis", 80), ("cost_calculator", 70), ("appointment_booking", 90)],
+    [("ai_recommendation", 60), ("face_analysis", 80), ("cost_calculator", 70), ("appointment_booking", 90),
+     ("contact_form", 70)],
 )
 def test_each_tool_has_the_reports_base_score(interaction_type, points):
     assert score((interaction_type, {})).points == points
@@ -96,7 +97,8 @@ def test_a_rule_with_a_bad_condition_cannot_be_saved_through_validation():
 
 
 def test_a_base_rule_cannot_count_every_occurrence():
-    rule = LeadScoringRule(name="Base", kind="base", points=5, per_occurrence=True, condition={"all": []})
+    rule = LeadScoringRule(name="Base", kind="base", points=5, per_occurrence=True,
+                           condition={"field": "position", "op": "gte", "value": 1})
     with pytest.raises(ValidationError) as error:
         rule.full_clean()
     assert "per_occurrence" in error.value.message_dict

@@ -121,7 +121,7 @@ def test_thresholds_are_configurable():
         ({"field": "data.source_page", "op": "contains", "value": "wedding"}, {"source_page": "/wedding-prep/"}, True),
         ({"not": {"field": "urgency", "op": "eq", "value": "immediate"}}, {"urgency": "immediate"}, False),
         ({"any": [{"field": "urgency", "op": "eq", "value": "x"}, {"field": "position", "op": "eq", "value": 1}]}, {}, True),
-        ({"all": []}, {}, True),
+        ({"all": [{"field": "position", "op": "eq", "value": 1}]}, {}, True),
     ],
 )
 def test_conditions_evaluate_as_documented(condition, facts, expected):
@@ -144,6 +144,9 @@ def test_conditions_evaluate_as_documented(condition, facts, expected):
         ({"field": "position", "op": "contains", "value": 1}, "is a number"),
         ({"all": {"field": "urgency"}}, "must be a list"),
         ({"all": [], "any": []}, "only key"),
+        ({"all": []}, "would always apply"),
+        ({"any": []}, "would never apply"),
+        ({"not": {"all": []}}, "would always apply"),
         ({"field": "urgency", "op": "eq", "value": "x", "points": 3}, "Unknown key"),
         ({"field": "data.", "op": "exists"}, "must be followed"),
         ({"field": "budget_amount", "op": "gt", "value": float("nan")}, "not a number"),
@@ -167,9 +170,9 @@ def test_deeply_nested_conditions_are_rejected():
 
 def test_rules_are_validated_as_a_whole():
     with pytest.raises(ConditionError, match="only bonus rules"):
-        engine.validate_rule(Rule("x", BASE, {"all": []}, 10, per_occurrence=True))
+        engine.validate_rule(Rule("x", BASE, {"field": "position", "op": "gte", "value": 1}, 10, per_occurrence=True))
     with pytest.raises(ConditionError, match="between"):
-        engine.validate_rule(Rule("x", BONUS, {"all": []}, 500))
+        engine.validate_rule(Rule("x", BONUS, {"field": "position", "op": "gte", "value": 1}, 500))
 
 
 def test_conditions_read_as_words():

@@ -58,7 +58,8 @@ def test_the_api_refuses_an_oversized_rule_with_400(staff_api, condition):
 def test_no_more_than_50_rules_can_be_active(staff_api):
     active = LeadScoringRule.objects.filter(is_active=True).count()
     LeadScoringRule.objects.bulk_create(
-        LeadScoringRule(name=f"Extra {n}", kind="bonus", points=1, condition={"all": []})
+        LeadScoringRule(name=f"Extra {n}", kind="bonus", points=1,
+                        condition={"field": "data.extra", "op": "eq", "value": n})
         for n in range(engine.MAX_ACTIVE_RULES - active)
     )
     response = staff_api.post("/api/v1/scoring-rules/", bonus("One too many"), format="json")
@@ -87,5 +88,5 @@ def test_a_rules_file_that_would_make_too_many_active_is_refused(db, tmp_path):
     err = StringIO()
     with pytest.raises(CommandError):
         call_command("scoring_rules", "load", str(path), stdout=StringIO(), stderr=err)
-    assert "60 rules would be active. At most 50 rules can be active at once" in err.getvalue()
+    assert "61 rules would be active. At most 50 rules can be active at once" in err.getvalue()
     assert not LeadScoringRule.objects.filter(name="Extra 0").exists()

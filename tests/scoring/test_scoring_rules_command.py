@@ -61,7 +61,7 @@ def test_export_then_load_into_a_fresh_database_gives_identical_rules(exported):
 
     out, _ = run("load", str(exported))
 
-    assert "10 created, 0 updated, 0 deactivated, 0 unchanged; settings changed." in out
+    assert "11 created, 0 updated, 0 deactivated, 0 unchanged; settings changed." in out
     assert all_rules() == rules
     assert all_settings() == settings
     assert run("export")[0] == exported.read_text()
@@ -69,7 +69,7 @@ def test_export_then_load_into_a_fresh_database_gives_identical_rules(exported):
 
 def test_loading_the_same_file_again_changes_nothing(exported):
     out, _ = run("load", str(exported))
-    assert "0 created, 0 updated, 0 deactivated, 10 unchanged; settings unchanged." in out
+    assert "0 created, 0 updated, 0 deactivated, 11 unchanged; settings unchanged." in out
     assert "rescore_leads" not in out
 
 
@@ -95,7 +95,7 @@ def test_a_file_with_a_bad_condition_is_refused_with_the_rule_name_and_changes_n
 
     def change(document):
         document["rules"][0]["points"] = 65
-        document["rules"][5]["condition"] = {"field": "budget", "op": "eq", "value": "high"}
+        document["rules"][6]["condition"] = {"field": "budget", "op": "eq", "value": "high"}
         document["settings"]["high_threshold"] = 90
 
     err = StringIO()
@@ -125,8 +125,8 @@ def test_every_problem_is_reported_at_once(exported):
     assert "Rule 'Face analysis': points: Ensure this value is less than or equal to 100." in problems
     assert "Rule 'Cost calculator': per_occurrence: A base score is given once" in problems
     assert "Rule 'Appointment booking': unknown key 'colour'." in problems
-    assert "Rule 'Multiple procedures': appears 2 times; names must be unique." in problems
-    assert "Rule #12: needs a \"name\"." in problems
+    assert "Rule 'Explicit enquiry': appears 2 times; names must be unique." in problems
+    assert "Rule #13: needs a \"name\"." in problems
     assert "Settings: medium_threshold: Medium must not be above the high threshold." in problems
 
 
@@ -140,9 +140,9 @@ def test_replace_deactivates_rules_missing_from_the_file_and_keeps_them(exported
 
     out, _ = run("load", str(path), "--replace")
     assert "deactivate 'Returning visitor'" in out
-    assert "0 created, 0 updated, 1 deactivated, 9 unchanged" in out
+    assert "0 created, 0 updated, 1 deactivated, 10 unchanged" in out
     assert not LeadScoringRule.objects.get(name="Returning visitor").is_active
-    assert LeadScoringRule.objects.filter(is_active=True).count() == 9
+    assert LeadScoringRule.objects.filter(is_active=True).count() == 10
 
 
 def test_a_dry_run_shows_what_would_change_and_saves_nothing(exported):
@@ -160,7 +160,7 @@ def test_a_dry_run_shows_what_would_change_and_saves_nothing(exported):
     assert "update 'Face analysis': points: 80 -> 90" in out
     assert "deactivate 'AI recommendation'" in out
     assert "settings: high_threshold: 70 -> 75" in out
-    assert ("Dry run, nothing was saved: 1 to create, 1 to update, 1 to deactivate, 8 unchanged; "
+    assert ("Dry run, nothing was saved: 1 to create, 1 to update, 1 to deactivate, 9 unchanged; "
             "settings to change.") in out
     assert all_rules() == rules and all_settings() == settings
 
