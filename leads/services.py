@@ -18,7 +18,7 @@ from interactions.tracker import (
     score_journey_of,
     track_user_interaction,
 )
-from leads.consent import consent_text
+from leads.consent_texts import consent_text
 from leads.contact import ContactDetails, normalise_contact, normalise_email, normalise_phone
 from leads.models import (
     Appointment,
