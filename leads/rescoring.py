@@ -158,7 +158,9 @@ def rule_change_preview(*, rule: LeadScoringRule, chunk_size: int = DEFAULT_CHUN
         journeys = lead_journeys(lead_ids=[lead_id for lead_id, _, _ in chunk])
         for lead_id, points, level in chunk:
             journey = journeys[lead_id]
-            result = engine.score(engine.journey_facts(journey.steps, journey.session), engine_rules, thresholds)
+            result = engine.score_journey(
+                journey.steps, session_facts=journey.session_facts, rules=engine_rules, thresholds=thresholds
+            )
             rescored += 1
             if (result.points, result.level) != (points, level):
                 changed += 1

@@ -13,9 +13,8 @@ from django.utils import timezone
 from core.permissions import CONTACT_PERMISSION
 from interactions.models import EngagementLevel, InteractionType, UserInteraction, UserSession
 from interactions.tracker import (
-    journey_interactions,
+    journey_of_session,
     journey_session_facts,
-    score_journey_of,
     track_user_interaction,
 )
 from leads.consent_texts import consent_text
@@ -34,6 +33,7 @@ from leads.models import (
 )
 from leads.tasks import notify_staff_of_high_intent_lead
 from scoring import engine
+from scoring.services import score_journey
 
 ATTRIBUTION_FIELDS = (
     "landing_page",
@@ -339,9 +339,8 @@ def lead_rescore(*, lead: Lead, notify: bool = True) -> engine.ScoreResult:
     session = lead.sessions.order_by("-last_seen_at", "-pk").first()
     if session is None:
         session = UserSession(lead=lead)
-    result = score_journey_of(
-        interactions=journey_interactions(session=session),
-        session_facts=journey_session_facts(session=session),
+    result = score_journey(
+        steps=journey_of_session(session=session), session_facts=journey_session_facts(session=session)
     )
     lead_apply_score(lead=lead, result=result, notify=notify)
     return result

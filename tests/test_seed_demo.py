@@ -50,12 +50,13 @@ def test_there_are_weeks_of_traffic_for_the_analytics(seeded):
 
 
 def test_every_stored_score_is_what_the_rules_give(seeded):
-    from interactions.tracker import journey_interactions, journey_session_facts, score_journey_of
+    from interactions.tracker import journey_of_session, journey_session_facts
+    from scoring.services import score_journey
 
     for lead in Lead.objects.all()[:15]:
         session = lead.sessions.order_by("-last_seen_at").first()
-        result = score_journey_of(
-            interactions=journey_interactions(session=session), session_facts=journey_session_facts(session=session)
+        result = score_journey(
+            steps=journey_of_session(session=session), session_facts=journey_session_facts(session=session)
         )
         assert lead.lead_score == result.points
 
