@@ -84,3 +84,23 @@ def test_it_refuses_to_run_in_production(settings):
     settings.PRODUCTION = True
     with pytest.raises(CommandError, match="not in production"):
         call_command("seed_demo", stdout=StringIO())
+
+
+def test_the_demo_interactions_use_the_slugs_the_tools_write(seeded):
+    from calculators.models import Procedure
+    from calculators.vocabulary import AREAS, CONCERNS
+    from scoring.engine import BUDGET_LEVELS, URGENCY_LEVELS
+
+    procedures = set(Procedure.objects.values_list("slug", flat=True))
+    categories = set(Procedure.objects.values_list("category", flat=True))
+    unknown = set()
+    for data in UserInteraction.objects.values_list("data", flat=True):
+        unknown |= {("procedure", slug) for slug in data.get("procedures", []) if slug not in procedures}
+        unknown |= {("category", slug) for slug in data.get("categories", []) if slug not in categories}
+        unknown |= {("concern", slug) for slug in data.get("concerns", []) if slug not in CONCERNS}
+        unknown |= {("area", slug) for slug in data.get("areas", []) if slug not in AREAS}
+        if "budget_level" in data and data["budget_level"] not in BUDGET_LEVELS:
+            unknown.add(("budget level", data["budget_level"]))
+        if "urgency" in data and data["urgency"] not in URGENCY_LEVELS:
+            unknown.add(("urgency", data["urgency"]))
+    assert not unknown
