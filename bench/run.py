@@ -44,16 +44,19 @@ def record(name: str, value: float, unit: str, target: float, higher_is_better: 
 
 def bench_engine() -> None:
     from scoring import engine
-    from scoring.services import active_rules, scoring_settings_get
+    from scoring.services import rules_active, scoring_settings_get
 
-    rules, thresholds = active_rules(), scoring_settings_get().thresholds()
-    journey = [("search", {}), ("ai_recommendation", {"urgency": "immediate", "procedures": ["botox", "lip-filler"]}),
-               ("cost_calculator", {"budget_level": "high"}), ("page_engagement", {}), ("face_analysis", {})]
-    facts = engine.journey_facts(journey, {"engagement_seconds": 200, "visit_count": 2})
+    rules, thresholds = rules_active(), scoring_settings_get().thresholds()
+    steps = [engine.Step(kind, data) for kind, data in [
+        ("search", {}), ("ai_recommendation", {"urgency": "immediate", "procedures": ["botox", "lip-filler"]}),
+        ("cost_calculator", {"budget_level": "high"}), ("page_engagement", {}), ("face_analysis", {}),
+    ]]
+    session_facts = engine.SessionFacts(engagement_seconds=200, visit_count=2)
     runs = 5000
     start = time.perf_counter()
     for _ in range(runs):
-        engine.score(facts, rules, thresholds)
+        # What the tracker pays per event: the journey's facts gathered and scored.
+        engine.score_journey(steps, session_facts=session_facts, rules=rules, thresholds=thresholds)
     record("scoring engine: 5-step journeys scored", runs / (time.perf_counter() - start), "per second", 5000, True)
 
 

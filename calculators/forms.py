@@ -8,7 +8,7 @@ from django.utils import timezone
 from calculators.models import Procedure, ProcedureCategory
 from calculators.services import BUDGET_RANGES
 from core.forms import HoneypotMixin, OneSubmissionMixin
-from leads.consent import consent_text
+from leads.consent_texts import consent_text
 from leads.models import ConsentPurpose, TimeWindow
 from leads.services import MAX_BOOKING_DAYS_AHEAD
 

@@ -17,7 +17,7 @@ from calculators.vocabulary import CONCERNS, budget_level_for, speech_phrases
 from interactions.models import InteractionType, UserInteraction, UserSession
 from interactions.photos import photo_keep
 from interactions.tracker import track_user_interaction
-from leads.consent import consent_text
+from leads.consent_texts import consent_text
 from leads.models import ConsentPurpose
 
 BUDGET_RANGES = {

@@ -3,7 +3,7 @@
 from django.utils.functional import SimpleLazyObject
 
 from core.clinic import clinic_profile
-from interactions.consent import consent_banner_needed, tracking_allowed
+from interactions.cookie_consent import consent_banner_needed, tracking_allowed
 
 
 def _is_staff(request) -> bool:

@@ -56,21 +56,24 @@ CHANNELS = [
     (17, "", "", "", "", "/"),
 ]
 
+# Concerns are calculators.vocabulary.CONCERNS keys and procedures catalog slugs, as the
+# tools write them (tests/test_seed_demo.py checks), so the demo's analytics group with
+# real traffic.
 AI_QUERIES = [
-    ("I want botox for my forehead wrinkles", ["forehead lines"], ["botox"], "soon", None),
-    ("lip filler before my wedding next month", ["thin lips"], ["lip-filler"], "immediate", "medium"),
-    ("something for acne scars, money is not an issue", ["acne scars"], ["microneedling", "laser-resurfacing"], "flexible", "high"),
-    ("dark circles under my eyes", ["under-eye hollows"], ["tear-trough-filler"], "flexible", None),
-    ("sagging jawline and jowls", ["jowls"], ["thread-lift", "dermal-filler"], "soon", "high"),
-    ("redness on my cheeks", ["redness"], ["ipl"], "flexible", "low"),
-    ("crow's feet and frown lines asap", ["crow's feet", "frown lines"], ["botox"], "immediate", None),
+    ("I want botox for my forehead wrinkles", ["forehead_lines"], ["botox"], "soon", None),
+    ("lip filler before my wedding next month", ["thin_lips"], ["lip-filler"], "immediate", "medium"),
+    ("something for acne scars, money is not an issue", ["acne_scars"], ["microneedling", "laser-resurfacing"], "flexible", "high"),
+    ("dark circles under my eyes", ["dark_circles"], ["tear-trough-filler"], "flexible", None),
+    ("sagging jawline and jowls", ["sagging_skin"], ["thread-lift", "dermal-filler"], "soon", "high"),
+    ("redness on my cheeks", ["redness"], ["ipl-photofacial"], "flexible", "low"),
+    ("crow's feet and frown lines asap", ["crows_feet", "frown_lines"], ["botox"], "immediate", None),
 ]
 FACE_FINDINGS = [
-    ["pigmentation", "uneven tone"],
-    ["fine lines"],
-    ["redness", "enlarged pores"],
-    ["under-eye darkness", "fine lines"],
-    ["shine", "texture"],
+    ["pigmentation", "uneven_tone"],
+    ["fine_lines"],
+    ["redness", "enlarged_pores"],
+    ["dark_circles", "fine_lines"],
+    ["oiliness", "texture"],
 ]
 COST_BASKETS = [
     (["botox"], "medium"),
@@ -162,7 +165,7 @@ class _Builder:
                              referrer="https://www.google.com/", landing="/enhanced-ai/")
         ai = self.track(sarah, InteractionType.AI_RECOMMENDATION, {
             "query": "I'd like botox for my forehead lines before my wedding next month",
-            "concerns": ["forehead lines"], "procedures": ["botox"], "urgency": "immediate",
+            "concerns": ["forehead_lines"], "procedures": ["botox"], "urgency": "immediate",
         }, t + timedelta(minutes=2), seconds=95, page="/enhanced-ai/")
         self.lead(sarah, ai, t + timedelta(minutes=4), first_name="Sarah", last_name="Chen",
                   email="sarah.chen@example.com", phone="07911 100201",
@@ -176,7 +179,7 @@ class _Builder:
             "procedures": ["chemical-peel"],
         }, t + timedelta(minutes=1), seconds=30, page="/enhanced-ai/")
         face = self.track(priya, InteractionType.FACE_ANALYSIS, {
-            "concerns": ["pigmentation", "uneven tone"], "procedures": ["chemical-peel"],
+            "concerns": ["pigmentation", "uneven_tone"], "procedures": ["chemical-peel"],
         }, t + timedelta(minutes=3), seconds=60, page="/enhanced-face/")
         self.lead(priya, face, t + timedelta(minutes=5), first_name="Priya", last_name="Sharma",
                   email="priya.sharma@example.com", phone="07911 100202", consent_marketing=True)
@@ -196,7 +199,7 @@ class _Builder:
         self.track(anonymous, InteractionType.SEARCH, {"query": "lip filler"}, t + timedelta(minutes=1),
                    seconds=25, page="/")
         self.track(anonymous, InteractionType.AI_RECOMMENDATION, {
-            "query": "fuller lips, natural look", "concerns": ["thin lips"], "procedures": ["lip-filler"],
+            "query": "fuller lips, natural look", "concerns": ["thin_lips"], "procedures": ["lip-filler"],
         }, t + timedelta(minutes=4), seconds=70, page="/enhanced-ai/")
         self.track(anonymous, InteractionType.COST_CALCULATOR, {
             "procedures": ["lip-filler"], "budget_level": "low",

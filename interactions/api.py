@@ -19,7 +19,7 @@ from core.page_context import page_context_read
 from core.parsers import JSONParser
 from core.ratelimits import TRACKING, limit_posts
 from core.schema import NOT_BLANK
-from interactions.consent import tracking_allowed
+from interactions.cookie_consent import tracking_allowed
 from interactions.models import InteractionType
 from interactions.tracker import contact_prompt_shown, should_show_contact_form, track_user_interaction
 

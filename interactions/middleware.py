@@ -3,7 +3,7 @@ mode, only once they have accepted tracking)."""
 
 from django.conf import settings
 
-from interactions.consent import tracking_allowed
+from interactions.cookie_consent import tracking_allowed
 from interactions.services import (
     UTM_FIELDS,
     client_ip,

@@ -2,13 +2,13 @@
 journeys as plain data for scoring in memory."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 
 from interactions.models import InteractionType, UserInteraction, UserSession
+from scoring.engine import SessionFacts, Step
 
 
 @dataclass(frozen=True)
@@ -45,11 +45,11 @@ def interaction_summary(queryset: QuerySet[UserInteraction]) -> list[TypeSummary
 
 @dataclass(frozen=True)
 class Journey:
-    """What the engine scores a lead on: (interaction_type, data) oldest first, and the
-    session facts, exactly as the tracker gathers them (journey_session_facts)."""
+    """What the engine scores a lead on: its steps oldest first, and the session
+    facts, exactly as the tracker gathers them (journey_session_facts)."""
 
-    steps: list[tuple[str, Mapping[str, Any] | None]]
-    session: dict[str, Any]
+    steps: list[Step]
+    session_facts: SessionFacts
 
 
 def lead_journeys(*, lead_ids: Iterable[int]) -> dict[int, Journey]:
@@ -59,7 +59,7 @@ def lead_journeys(*, lead_ids: Iterable[int]) -> dict[int, Journey]:
     rows = (UserInteraction.objects.filter(lead_id__in=lead_ids).order_by("lead_id", "created_at", "pk")
             .values_list("lead_id", "interaction_type", "data"))
     for lead_id, kind, data in rows:
-        steps[lead_id].append((kind, data))
+        steps[lead_id].append(Step(kind, data))
     totals = {
         row["lead_id"]: row
         for row in UserSession.objects.filter(lead_id__in=lead_ids).order_by().values("lead_id")
@@ -73,12 +73,12 @@ def lead_journeys(*, lead_ids: Iterable[int]) -> dict[int, Journey]:
     journeys = {}
     for lead_id in lead_ids:
         total, utm = totals.get(lead_id), latest.get(lead_id, {})
-        journeys[lead_id] = Journey(steps=steps.get(lead_id, []), session={
+        journeys[lead_id] = Journey(steps=steps.get(lead_id, []), session_facts=SessionFacts(
             # A lead with no session is scored as one fresh visit (UserSession's defaults).
-            "engagement_seconds": total["engagement_seconds"] if total else 0,
-            "visit_count": total["visit_count"] if total else 1,
-            "utm_source": utm.get("utm_source", ""),
-            "utm_medium": utm.get("utm_medium", ""),
-            "utm_campaign": utm.get("utm_campaign", ""),
-        })
+            engagement_seconds=total["engagement_seconds"] if total else 0,
+            visit_count=total["visit_count"] if total else 1,
+            utm_source=utm.get("utm_source", ""),
+            utm_medium=utm.get("utm_medium", ""),
+            utm_campaign=utm.get("utm_campaign", ""),
+        ))
     return journeys

@@ -27,15 +27,9 @@ def journey_interactions(*, session: UserSession) -> QuerySet[UserInteraction]:
     return UserInteraction.objects.filter(session_id=session.pk)
 
 
-def journey_session_facts(*, session: UserSession) -> dict[str, Any]:
+def journey_session_facts(*, session: UserSession) -> engine.SessionFacts:
     """Session-level facts; for a lead, summed over all their sessions."""
-    facts = {
-        "engagement_seconds": session.engagement_seconds,
-        "visit_count": session.visit_count,
-        "utm_source": session.utm_source,
-        "utm_medium": session.utm_medium,
-        "utm_campaign": session.utm_campaign,
-    }
+    engagement_seconds, visit_count = session.engagement_seconds, session.visit_count
     if session.lead_id:
         # This session as it is in memory (the tracker may be adding to it), the
         # lead's other sessions as stored.
@@ -44,22 +38,25 @@ def journey_session_facts(*, session: UserSession) -> dict[str, Any]:
             .exclude(pk=session.pk)
             .aggregate(engagement_seconds=Sum("engagement_seconds"), visit_count=Sum("visit_count"))
         )
-        facts["engagement_seconds"] += others["engagement_seconds"] or 0
-        facts["visit_count"] += others["visit_count"] or 0
-    return facts
+        engagement_seconds += others["engagement_seconds"] or 0
+        visit_count += others["visit_count"] or 0
+    return engine.SessionFacts(
+        engagement_seconds=engagement_seconds,
+        visit_count=visit_count,
+        utm_source=session.utm_source,
+        utm_medium=session.utm_medium,
+        utm_campaign=session.utm_campaign,
+    )
 
 
-def score_journey_of(
-    *,
-    interactions: QuerySet[UserInteraction],
-    session_facts: Mapping[str, Any],
-    then: tuple[str, Mapping[str, Any]] | None = None,
-) -> engine.ScoreResult:
-    """Score the given interactions (oldest first), plus one not yet saved."""
-    journey = list(interactions.order_by("created_at", "pk").values_list("interaction_type", "data"))
-    if then is not None:
-        journey.append(then)
-    return score_journey(journey=journey, session=session_facts)
+def journey_of_session(*, session: UserSession, until: datetime | None = None) -> list[engine.Step]:
+    """The visitor's journey (see journey_interactions) as the engine's steps, oldest
+    first; with `until`, only what happened by then."""
+    interactions = journey_interactions(session=session)
+    if until is not None:
+        interactions = interactions.filter(created_at__lte=until)
+    rows = interactions.order_by("created_at", "pk").values_list("interaction_type", "data")
+    return [engine.Step(interaction_type, data) for interaction_type, data in rows]
 
 
 def _validated_data(interaction_type: str, data: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -108,11 +105,9 @@ def track_user_interaction(
             submission_key = None  # another visitor's id (a copied page): record, not under it
     session.engagement_seconds += engagement_seconds
 
-    earlier = journey_interactions(session=session).filter(created_at__lte=occurred_at)
-    result = score_journey_of(
-        interactions=earlier,
+    result = score_journey(
+        steps=[*journey_of_session(session=session, until=occurred_at), engine.Step(interaction_type, data)],
         session_facts=journey_session_facts(session=session),
-        then=(interaction_type, data),
     )
     interaction = UserInteraction.objects.create(
         session=session,

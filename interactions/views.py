@@ -5,7 +5,7 @@ from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from interactions.consent import ACCEPTED, DECLINED
+from interactions.cookie_consent import ACCEPTED, DECLINED
 
 CONSENT_COOKIE_AGE_SECONDS = 60 * 60 * 24 * 180
 

@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from core.forms import HoneypotMixin, OneSubmissionMixin
-from leads.consent import consent_text
+from leads.consent_texts import consent_text
 from leads.contact import normalise_email, normalise_phone
 from leads.enquiry import KnownContact
 from leads.models import ConsentPurpose

@@ -79,7 +79,7 @@ from leads.contact import normalise_contact
 from leads.models import ConsentMethod, Lead
 from leads.services import create_lead_from_form, lead_apply_score
 from scoring import engine
-from scoring.services import active_rules, score_journey, scoring_settings_get
+from scoring.services import rules_active, score_journey, scoring_settings_get
 
 EXTERNAL_ID_PREFIX = "legacy:"
 # Never change it: re-imports and later files of the same export find their
@@ -531,7 +531,7 @@ class _ImportRun:
         self.dry_run = dry_run
         self.on_rejected = on_rejected
         self.on_progress = on_progress
-        self.rules = active_rules()
+        self.rules = rules_active()
         self.thresholds = scoring_settings_get().thresholds()
         self.rows_read = 0
         self.imported = self.skipped = self.rejected = 0
@@ -719,18 +719,18 @@ class _Batch:
         # The tracker's journey_interactions: the lead's, once the visitor is one.
         return ("lead", session.lead_id) if session.lead_id else ("session", session.pk)
 
-    def _session_facts(self, session: UserSession) -> dict[str, Any]:
+    def _session_facts(self, session: UserSession) -> engine.SessionFacts:
         if session.lead_id is None:
             # The tracker's own fact-building: without a lead it reads only the session.
             return journey_session_facts(session=session)
         # For a lead the tracker sums all the lead's sessions, this row's seconds
         # included; the running totals here are those sums.
-        return {
+        return engine.SessionFacts(
             **self.lead_totals[session.lead_id],
-            "utm_source": session.utm_source,
-            "utm_medium": session.utm_medium,
-            "utm_campaign": session.utm_campaign,
-        }
+            utm_source=session.utm_source,
+            utm_medium=session.utm_medium,
+            utm_campaign=session.utm_campaign,
+        )
 
     def _track(self, row: _Row, session: UserSession) -> UserInteraction:
         """What session_touch and track_user_interaction would do for this row."""
@@ -748,8 +748,8 @@ class _Batch:
         journey = self.journeys[self._journey_key(session)]
         earlier = journey[: bisect.bisect_right(journey, (at, _AFTER_ALL), key=_step_key)]
         result = score_journey(
-            journey=[(step.interaction_type, step.data) for step in earlier] + [(row.interaction_type, row.data)],
-            session=facts,
+            steps=[engine.Step(step.interaction_type, step.data) for step in [*earlier, row]],
+            session_facts=facts,
             rules=self.rules,
             thresholds=self.thresholds,
         )

@@ -72,15 +72,16 @@ def leads_for_rescoring(
     return leads
 
 
-def leads_rescore(
+def leads_rescore_bulk(
     *,
     leads: QuerySet[Lead],
     dry_run: bool = False,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> RescoreSummary:
-    """Rescore each lead's whole journey with lead_rescore; with `dry_run`, work
-    out what would change and save nothing.
+    """Rescore many leads (the bulk counterpart of `leads.services.lead_rescore`,
+    which rescores one): each lead's whole journey; with `dry_run`, work out what
+    would change and save nothing.
 
     Leads are read in chunks and each chunk is rescored in one transaction with
     its leads locked, so memory stays bounded and a lead the tracker is scoring at
@@ -127,7 +128,7 @@ def rescore_run_execute(*, run_id: int) -> RescoreRun:
         RescoreRun.objects.filter(pk=run.pk).update(done=done, changed=changed)
 
     try:
-        summary = leads_rescore(leads=Lead.objects.all(), on_progress=progress)
+        summary = leads_rescore_bulk(leads=Lead.objects.all(), on_progress=progress)
     except Exception as error:
         run.status, run.error, run.finished_at = RescoreRun.Status.FAILED, str(error)[:2000], timezone.now()
         run.save(update_fields=["status", "error", "finished_at"])
@@ -157,7 +158,9 @@ def rule_change_preview(*, rule: LeadScoringRule, chunk_size: int = DEFAULT_CHUN
         journeys = lead_journeys(lead_ids=[lead_id for lead_id, _, _ in chunk])
         for lead_id, points, level in chunk:
             journey = journeys[lead_id]
-            result = engine.score(engine.journey_facts(journey.steps, journey.session), engine_rules, thresholds)
+            result = engine.score_journey(
+                journey.steps, session_facts=journey.session_facts, rules=engine_rules, thresholds=thresholds
+            )
             rescored += 1
             if (result.points, result.level) != (points, level):
                 changed += 1

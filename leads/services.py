@@ -13,12 +13,11 @@ from django.utils import timezone
 from core.permissions import CONTACT_PERMISSION
 from interactions.models import EngagementLevel, InteractionType, UserInteraction, UserSession
 from interactions.tracker import (
-    journey_interactions,
+    journey_of_session,
     journey_session_facts,
-    score_journey_of,
     track_user_interaction,
 )
-from leads.consent import consent_text
+from leads.consent_texts import consent_text
 from leads.contact import ContactDetails, normalise_contact, normalise_email, normalise_phone
 from leads.models import (
     Appointment,
@@ -34,6 +33,7 @@ from leads.models import (
 )
 from leads.tasks import notify_staff_of_high_intent_lead
 from scoring import engine
+from scoring.services import score_journey
 
 ATTRIBUTION_FIELDS = (
     "landing_page",
@@ -341,9 +341,8 @@ def lead_rescore(*, lead: Lead, notify: bool = True, rules_changed: bool = False
     session = lead.sessions.order_by("-last_seen_at", "-pk").first()
     if session is None:
         session = UserSession(lead=lead)
-    result = score_journey_of(
-        interactions=journey_interactions(session=session),
-        session_facts=journey_session_facts(session=session),
+    result = score_journey(
+        steps=journey_of_session(session=session), session_facts=journey_session_facts(session=session)
     )
     lead_apply_score(lead=lead, result=result, notify=notify, rules_changed=rules_changed)
     return result

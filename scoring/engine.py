@@ -1,8 +1,10 @@
 """The scoring engine: plain data in, a ScoreResult out. No ORM, no request.
 
 A patient's *journey* is the ordered list of their interactions (a session's, or a
-lead's across sessions). Each interaction is seen as a flat mapping of facts
-(`interaction_facts`), merged with the facts of the session (`session_facts`).
+lead's across sessions), each a `Step(interaction_type, data)`, and the facts of their
+visits, a `SessionFacts`. `score_journey(steps, session_facts=..., rules=...)` is the
+one function that scores a journey; each step is seen as a flat mapping of facts
+(`interaction_facts`), looked up before the session's.
 
 Rules are data. A condition is a small JSON tree:
 
@@ -137,6 +139,32 @@ class Thresholds:
             raise ValueError("Thresholds must satisfy 0 <= medium <= high <= 100.")
 
 
+SESSION_FIELDS = ("engagement_seconds", "visit_count", "utm_source", "utm_medium", "utm_campaign")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One interaction of a journey, as it is stored: its type and its JSON data."""
+
+    interaction_type: str
+    data: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    """The facts of the visitor's visits (for a lead, summed over all their sessions).
+    Its field names are the condition language's; None is "not known" (absent)."""
+
+    engagement_seconds: int | None = None
+    visit_count: int | None = None
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+
+    def as_facts(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in SESSION_FIELDS}
+
+
 @dataclass(frozen=True)
 class Adjustment:
     points: int
@@ -200,25 +228,23 @@ def interaction_facts(
     return facts
 
 
-def journey_facts(
-    journey: Iterable[tuple[str, Mapping[str, Any] | None]], session: Mapping[str, Any]
-) -> Facts:
-    """Facts for a journey given as (interaction_type, data) pairs, oldest first."""
-    steps, adjustments = [], []
-    for kind, data in journey:
-        if kind == ADJUSTMENT:
-            adjustments.append(_adjustment(data or {}))
+def journey_facts(steps: Iterable[Step], session_facts: SessionFacts) -> Facts:
+    """The facts of a journey, its steps oldest first."""
+    actions, adjustments = [], []
+    for step in steps:
+        if step.interaction_type == ADJUSTMENT:
+            adjustments.append(_adjustment(step.data or {}))
         else:
-            steps.append((kind, data))
+            actions.append((step.interaction_type, step.data))
     interactions, tools = [], 0
-    for position, (kind, data) in enumerate(steps, start=1):
+    for position, (kind, data) in enumerate(actions, start=1):
         if kind not in REPEATABLE_EVENTS:
             tools += 1
         tool_position = None if kind in REPEATABLE_EVENTS else tools
         interactions.append(interaction_facts(kind, data, position=position, tool_position=tool_position))
     return Facts(
         interactions=tuple(interactions),
-        session=dict(session),
+        session=session_facts.as_facts(),
         adjustments=tuple(adjustments),
     )
 
@@ -231,8 +257,15 @@ def _adjustment(data: Mapping[str, Any]) -> Adjustment:
     return Adjustment(points=points, reason=str(data.get("reason") or "no reason given")[:200])
 
 
-def score(facts: Facts, rules: Sequence[Rule], thresholds: Thresholds = Thresholds()) -> ScoreResult:
-    """Score a journey with the given (active) rules."""
+def score_journey(
+    steps: Iterable[Step],
+    *,
+    session_facts: SessionFacts = SessionFacts(),
+    rules: Sequence[Rule],
+    thresholds: Thresholds = Thresholds(),
+) -> ScoreResult:
+    """Score a journey (its steps oldest first) with the given (active) rules."""
+    facts = journey_facts(steps, session_facts)
     views = [_FactView(interaction, facts.session) for interaction in facts.interactions]
     reasons: list[Reason] = []
 

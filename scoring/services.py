@@ -1,7 +1,7 @@
-"""ORM-facing side of scoring: load the active rules and settings, score journeys."""
+"""ORM-facing side of scoring: load the clinic's active rules and settings, and score
+journeys with them through the pure `engine.score_journey`."""
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from scoring import engine
 from scoring.models import LeadScoringRule, ScoringSettings
@@ -13,20 +13,21 @@ def scoring_settings_get() -> ScoringSettings:
     return settings
 
 
-def active_rules() -> list[engine.Rule]:
+def rules_active() -> list[engine.Rule]:
+    """The active rules, as the engine takes them."""
     return [rule.as_engine_rule() for rule in LeadScoringRule.objects.filter(is_active=True)]
 
 
 def score_journey(
     *,
-    journey: Iterable[tuple[str, Mapping[str, Any] | None]],
-    session: Mapping[str, Any],
+    steps: Iterable[engine.Step],
+    session_facts: engine.SessionFacts,
     rules: list[engine.Rule] | None = None,
     thresholds: engine.Thresholds | None = None,
 ) -> engine.ScoreResult:
-    """Score (interaction_type, data) pairs, oldest first, with the clinic's rules."""
+    """`engine.score_journey` with the clinic's active rules and thresholds, unless given."""
     if rules is None:
-        rules = active_rules()
+        rules = rules_active()
     if thresholds is None:
         thresholds = scoring_settings_get().thresholds()
-    return engine.score(engine.journey_facts(journey, session), rules, thresholds)
+    return engine.score_journey(steps, session_facts=session_facts, rules=rules, thresholds=thresholds)

@@ -50,12 +50,13 @@ def test_there_are_weeks_of_traffic_for_the_analytics(seeded):
 
 
 def test_every_stored_score_is_what_the_rules_give(seeded):
-    from interactions.tracker import journey_interactions, journey_session_facts, score_journey_of
+    from interactions.tracker import journey_of_session, journey_session_facts
+    from scoring.services import score_journey
 
     for lead in Lead.objects.all()[:15]:
         session = lead.sessions.order_by("-last_seen_at").first()
-        result = score_journey_of(
-            interactions=journey_interactions(session=session), session_facts=journey_session_facts(session=session)
+        result = score_journey(
+            steps=journey_of_session(session=session), session_facts=journey_session_facts(session=session)
         )
         assert lead.lead_score == result.points
 
@@ -83,3 +84,23 @@ def test_it_refuses_to_run_in_production(settings):
     settings.PRODUCTION = True
     with pytest.raises(CommandError, match="not in production"):
         call_command("seed_demo", stdout=StringIO())
+
+
+def test_the_demo_interactions_use_the_slugs_the_tools_write(seeded):
+    from calculators.models import Procedure
+    from calculators.vocabulary import AREAS, CONCERNS
+    from scoring.engine import BUDGET_LEVELS, URGENCY_LEVELS
+
+    procedures = set(Procedure.objects.values_list("slug", flat=True))
+    categories = set(Procedure.objects.values_list("category", flat=True))
+    unknown = set()
+    for data in UserInteraction.objects.values_list("data", flat=True):
+        unknown |= {("procedure", slug) for slug in data.get("procedures", []) if slug not in procedures}
+        unknown |= {("category", slug) for slug in data.get("categories", []) if slug not in categories}
+        unknown |= {("concern", slug) for slug in data.get("concerns", []) if slug not in CONCERNS}
+        unknown |= {("area", slug) for slug in data.get("areas", []) if slug not in AREAS}
+        if "budget_level" in data and data["budget_level"] not in BUDGET_LEVELS:
+            unknown.add(("budget level", data["budget_level"]))
+        if "urgency" in data and data["urgency"] not in URGENCY_LEVELS:
+            unknown.add(("urgency", data["urgency"]))
+    assert not unknown

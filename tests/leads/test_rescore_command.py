@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from interactions.tracker import track_user_interaction
 from leads.models import Lead
-from leads.rescoring import leads_for_rescoring, leads_rescore
+from leads.rescoring import leads_for_rescoring, leads_rescore_bulk
 from leads.services import create_lead_from_form, lead_update_status
 from scoring.models import LeadScoringRule
 from tests.factories import UserSessionFactory
@@ -109,7 +109,7 @@ def test_bad_arguments_are_refused(leads, args, message):
 
 def test_the_service_returns_counts_for_the_admin_and_tasks(leads):
     set_points("AI recommendation", 75)
-    summary = leads_rescore(leads=leads_for_rescoring(level="medium"))
+    summary = leads_rescore_bulk(leads=leads_for_rescoring(level="medium"))
     assert (summary.rescored, summary.changed, dict(summary.level_changes)) == (1, 1, {"medium->high": 1})
     assert not summary.dry_run
 

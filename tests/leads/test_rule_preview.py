@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from leads.models import Lead
-from leads.rescoring import leads_rescore, rule_change_preview
+from leads.rescoring import leads_rescore_bulk, rule_change_preview
 from scoring.models import LeadScoringRule
 
 WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|SAVEPOINT)\b|\bFOR UPDATE\b", re.IGNORECASE)
@@ -35,7 +35,7 @@ def test_the_preview_gives_what_saving_and_rescoring_would(demo, change):
         setattr(rule, name, value)
     preview = rule_change_preview(rule=rule)
     rule.save()
-    rescore = leads_rescore(leads=Lead.objects.all(), dry_run=True)
+    rescore = leads_rescore_bulk(leads=Lead.objects.all(), dry_run=True)
     assert (preview.changed, preview.level_changes) == (rescore.changed, rescore.level_changes)
     assert preview.changed > 0
 
@@ -45,7 +45,7 @@ def test_a_new_rule_is_previewed_too(demo):
                           condition={"field": "procedures", "op": "contains", "value": "botox"})
     preview = rule_change_preview(rule=new)
     new.save()
-    assert preview.changed == leads_rescore(leads=Lead.objects.all(), dry_run=True).changed > 0
+    assert preview.changed == leads_rescore_bulk(leads=Lead.objects.all(), dry_run=True).changed > 0
 
 
 def test_the_preview_takes_no_lock_and_writes_nothing(demo):

@@ -4,13 +4,14 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from scoring.models import LeadScoringRule, ScoringSettings
+from scoring.engine import SessionFacts, Step
 from scoring.services import score_journey
 
 pytestmark = pytest.mark.django_db
 
 
 def score(*steps, **session):
-    return score_journey(journey=list(steps), session=session)
+    return score_journey(steps=[Step(kind, data) for kind, data in steps], session_facts=SessionFacts(**session))
 
 
 def test_eleven_default_rules_are_installed_and_active():

@@ -22,31 +22,37 @@ RULES = [
 
 
 def journey(*steps, session=None):
-    return engine.journey_facts(list(steps), session or {})
+    """(interaction_type, data) pairs, oldest first, and the session's facts by name."""
+    return [engine.Step(kind, data) for kind, data in steps], engine.SessionFacts(**(session or {}))
+
+
+def score(journey, rules):
+    steps, session_facts = journey
+    return engine.score_journey(steps, session_facts=session_facts, rules=rules)
 
 
 def test_a_single_interaction_scores_its_base():
-    result = engine.score(journey(("ai_recommendation", {})), RULES)
+    result = score(journey(("ai_recommendation", {})), RULES)
     assert result.points == 60
     assert result.level == "medium"
     assert [r.rule for r in result.reasons] == ["AI"]
 
 
 def test_bases_do_not_add_up_the_highest_wins():
-    result = engine.score(journey(("ai_recommendation", {}), ("face_analysis", {})), RULES)
+    result = score(journey(("ai_recommendation", {}), ("face_analysis", {})), RULES)
     assert result.points == 80 + 5
     assert [(r.rule, r.points) for r in result.reasons] == [("Face", 80), ("Further", 5)]
 
 
 def test_a_once_rule_gives_its_points_once_however_often_it_matches():
     steps = [("ai_recommendation", {"urgency": "immediate"})] * 3
-    result = engine.score(journey(*steps), [RULES[0], RULES[2]])
+    result = score(journey(*steps), [RULES[0], RULES[2]])
     assert result.points == 60 + 25
 
 
 def test_a_per_occurrence_rule_counts_every_matching_interaction():
     steps = [("cost_calculator", {})] * 4
-    result = engine.score(journey(*steps), [RULES[3]])
+    result = score(journey(*steps), [RULES[3]])
     assert result.points == 15
     assert result.reasons[0].occurrences == 3
 
@@ -57,24 +63,24 @@ def test_a_per_occurrence_rule_counts_browser_events_once_however_many_match():
     every_search = Rule("Each search", BONUS, {"field": "interaction_type", "op": "eq", "value": "search"}, 5,
                         per_occurrence=True)
     steps = [("search", {"query": "x"})] * 17 + [("page_engagement", {})] * 5
-    result = engine.score(journey(*steps), [RULES[3], every_search])
+    result = score(journey(*steps), [RULES[3], every_search])
     assert [(r.rule, r.points, r.occurrences) for r in result.reasons] == [("Further", 5, 1), ("Each search", 5, 1)]
 
 
 def test_tool_position_counts_tool_uses_only():
-    facts = journey(("page_engagement", {}), ("search", {}), ("ai_recommendation", {}), ("search", {}),
-                    ("face_analysis", {}))
+    facts = engine.journey_facts(*journey(("page_engagement", {}), ("search", {}), ("ai_recommendation", {}), ("search", {}),
+                    ("face_analysis", {})))
     assert [step["tool_position"] for step in facts.interactions] == [None, None, 1, None, 2]
     assert [step["position"] for step in facts.interactions] == [1, 2, 3, 4, 5]
 
 
 def test_session_facts_are_seen_by_every_interaction():
-    result = engine.score(journey(("search", {}), session={"engagement_seconds": 240}), RULES)
+    result = score(journey(("search", {}), session={"engagement_seconds": 240}), RULES)
     assert [(r.rule, r.points) for r in result.reasons] == [("Long visit", 15)]
 
 
 def test_score_is_clamped_at_100_and_reasons_keep_the_raw_points():
-    result = engine.score(journey(("face_analysis", {"urgency": "immediate"}), session={"engagement_seconds": 999}), RULES)
+    result = score(journey(("face_analysis", {"urgency": "immediate"}), session={"engagement_seconds": 999}), RULES)
     assert result.raw_points == 80 + 25 + 15
     assert result.points == 100
     assert result.level == "high"
@@ -82,13 +88,13 @@ def test_score_is_clamped_at_100_and_reasons_keep_the_raw_points():
 
 def test_negative_rules_never_take_the_score_below_zero():
     rules = [Rule("Spam words", BONUS, {"field": "data.message", "op": "contains", "value": "casino"}, -50)]
-    result = engine.score(journey(("search", {"message": "Cheap CASINO offers"})), rules)
+    result = score(journey(("search", {"message": "Cheap CASINO offers"})), rules)
     assert result.points == 0
     assert result.raw_points == -50
 
 
 def test_an_empty_journey_scores_zero():
-    assert engine.score(journey(), RULES).points == 0
+    assert score(journey(), RULES).points == 0
 
 
 @pytest.mark.parametrize(
@@ -127,7 +133,7 @@ def test_thresholds_are_configurable():
 def test_conditions_evaluate_as_documented(condition, facts, expected):
     engine.validate_condition(condition)
     rule = Rule("r", BONUS, condition, 10)
-    assert (engine.score(journey(("search", facts)), [rule]).points == 10) is expected
+    assert (score(journey(("search", facts)), [rule]).points == 10) is expected
 
 
 @pytest.mark.parametrize(
@@ -222,7 +228,7 @@ def test_any_facts_and_valid_rules_give_a_score_between_0_and_100(steps, session
         except ConditionError:
             continue
         valid.append(rule)
-    result = engine.score(engine.journey_facts(steps, session), valid)
+    result = score(journey(*steps, session=session), valid)
     assert 0 <= result.points <= 100
     assert result.level in {"low", "medium", "high"}
     assert result.raw_points == sum(reason.points for reason in result.reasons)
@@ -230,16 +236,28 @@ def test_any_facts_and_valid_rules_give_a_score_between_0_and_100(steps, session
 
 def test_staff_adjustments_add_their_points_and_are_invisible_to_rules():
     steps = [("ai_recommendation", {}), ("score_adjustment", {"points": 20, "reason": "walk-in"})]
-    result = engine.score(journey(*steps), RULES)
+    result = score(journey(*steps), RULES)
     assert result.points == 60 + 20
     assert [(r.rule, r.points) for r in result.reasons] == [("AI", 60), ("Adjusted by staff: walk-in", 20)]
 
 
 def test_a_negative_adjustment_lowers_the_score_but_not_below_zero():
     steps = [("search", {}), ("score_adjustment", {"points": -30, "reason": "wrong number"})]
-    assert engine.score(journey(*steps), RULES).points == 0
+    assert score(journey(*steps), RULES).points == 0
 
 
 def test_malformed_adjustment_data_counts_for_nothing():
     steps = [("ai_recommendation", {}), ("score_adjustment", {"points": "lots"})]
-    assert engine.score(journey(*steps), RULES).points == 60
+    assert score(journey(*steps), RULES).points == 60
+
+
+def test_every_session_fact_is_a_field_conditions_can_name():
+    assert set(engine.SESSION_FIELDS) <= set(engine.FIELDS)
+    assert set(engine.SessionFacts(visit_count=2).as_facts()) == set(engine.SESSION_FIELDS)
+
+
+def test_unknown_session_facts_are_absent_as_before_they_were_typed():
+    seen = {"field": "visit_count", "op": "exists"}
+    rule = Rule("Known visits", BONUS, seen, 10)
+    assert score(journey(("search", {})), [rule]).points == 0
+    assert score(journey(("search", {}), session={"visit_count": 1}), [rule]).points == 10

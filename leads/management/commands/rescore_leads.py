@@ -8,7 +8,7 @@ from django.template.defaultfilters import pluralize
 
 from interactions.models import EngagementLevel
 from leads.models import LeadStatus
-from leads.rescoring import DEFAULT_CHUNK_SIZE, leads_for_rescoring, leads_rescore
+from leads.rescoring import DEFAULT_CHUNK_SIZE, leads_for_rescoring, leads_rescore_bulk
 
 
 def _day(value: str) -> date:
@@ -50,7 +50,7 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
 
-        summary = leads_rescore(leads=leads, dry_run=dry_run, chunk_size=chunk_size)
+        summary = leads_rescore_bulk(leads=leads, dry_run=dry_run, chunk_size=chunk_size)
 
         changes = [f"{count} {change}" for change, count in sorted(summary.level_changes.items())]
         if summary.score_only_changes:

@@ -1,4 +1,4 @@
-"""Admin for leads and their consents."""
+"""The lead's admin: the list, the page, its forms, filters, inlines and actions."""
 
 import json
 
@@ -11,17 +11,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
 
 from core.permissions import CONTACT_PERMISSION
 from core.views import add_service_errors
 from core.redaction import person_names, redact
 from interactions.admin import InteractionInline, LeadPrivacyMixin, ReadOnlyAdminMixin
 from leads.contact import normalise_email, normalise_phone
-from leads.models import Appointment, AuditEvent, CampaignCost, Consent, Lead, LeadNote, LeadStatus, LeadStatusChange
+from leads.models import Appointment, Consent, Lead, LeadNote, LeadStatus, LeadStatusChange
 from leads.exports import leads_csv
 from leads.gdpr import person_erase, person_export
 from leads.selectors import lead_interest
@@ -433,15 +433,7 @@ class LeadAdmin(LeadPrivacyMixin, admin.ModelAdmin):
         rows = lead_interest(lead=lead)
         if not rows:
             return "No treatment looked at yet."
-        return format_html(
-            '<table class="interest"><tbody>{}</tbody></table>',
-            format_html_join(
-                "",
-                '<tr><td>{}</td><td style="width:160px"><div style="background:#b5835a;height:10px;width:{}%">'
-                "</div></td><td>{} %</td><td>{} interaction(s)</td></tr>",
-                ((row.category, row.percent, row.percent, row.interactions) for row in rows),
-            ),
-        )
+        return render_to_string("admin/leads/lead/interest.html", {"rows": rows})
 
     @admin.display(description="utm term")
     def utm_term_redacted(self, lead: Lead) -> str:
@@ -460,53 +452,16 @@ class LeadAdmin(LeadPrivacyMixin, admin.ModelAdmin):
         """Each rule and its points; with `names`, a staff adjustment's reason redacted."""
         if not lead.score_reasons:
             return "No rule has scored this lead yet."
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            (
-                (reason["rule"] if names is None else redact(reason["rule"], names=names),
-                 f"× {reason['occurrences']}" if reason.get("occurrences", 1) > 1 else "",
-                 f"{reason['points']:+d}")
-                for reason in lead.score_reasons
-            ),
-        )
+        rows = [
+            (reason["rule"] if names is None else redact(reason["rule"], names=names),
+             f"× {reason['occurrences']}" if reason.get("occurrences", 1) > 1 else "",
+             f"{reason['points']:+d}")
+            for reason in lead.score_reasons
+        ]
         total = sum(reason["points"] for reason in lead.score_reasons)
-        note = f" (capped at {lead.lead_score})" if total != lead.lead_score else ""
-        return format_html(
-            '<table class="score-reasons"><tbody>{}</tbody><tfoot><tr><th>Total</th><th></th>'
-            '<th>{}{}</th></tr></tfoot></table><p><a href="{}">Adjust the score by hand</a></p>',
-            rows, total, note, reverse("admin:leads_lead_adjust_score", args=[lead.pk]),
-        )
-
-
-@admin.register(Consent)
-class ConsentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["lead", "purpose", "granted", "text_version", "method", "created_at"]
-    list_filter = ["purpose", "granted", "method", "created_at"]
-    list_select_related = ["lead"]
-    search_fields = ["lead__email", "lead__last_name"]
-
-
-@admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
-    list_display = ["preferred_date", "time_window", "treatment", "lead", "status", "created_at"]
-    list_editable = ["status"]
-    list_filter = ["status", "time_window", "preferred_date"]
-    list_select_related = ["lead"]
-    search_fields = ["lead__first_name", "lead__last_name", "lead__email", "treatment"]
-    date_hierarchy = "preferred_date"
-    readonly_fields = ["lead", "interaction", "treatment", "treatment_slug", "created_at"]
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "action", "subject", "actor", "actor_label", "detail"]
-    list_filter = ["action", "created_at"]
-
-
-@admin.register(CampaignCost)
-class CampaignCostAdmin(admin.ModelAdmin):
-    list_display = ["spent_on", "utm_source", "utm_campaign", "amount", "note"]
-    list_filter = ["utm_source", "spent_on"]
-    search_fields = ["utm_source", "utm_campaign", "note"]
-    date_hierarchy = "spent_on"
+        return render_to_string("admin/leads/lead/score_explanation.html", {
+            "rows": rows,
+            "total": str(total),
+            "note": f" (capped at {lead.lead_score})" if total != lead.lead_score else "",
+            "adjust_url": reverse("admin:leads_lead_adjust_score", args=[lead.pk]),
+        })
