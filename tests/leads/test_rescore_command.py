@@ -124,7 +124,7 @@ def test_new_rules_e_mail_staff_only_about_open_leads_newly_high_and_say_they_we
     LeadScoringRule.objects.create(name="Searched", kind="base", points=75,
                                    condition={"field": "interaction_type", "op": "eq", "value": "search"})
     with django_capture_on_commit_callbacks(execute=True):
-        leads_rescore(leads=Lead.objects.all())
+        leads_rescore_bulk(leads=Lead.objects.all())
     assert Lead.objects.get(pk=leads["search"].pk).engagement_level == "high"  # lost: no e-mail
     assert len(mailoutbox) == 1
     message = mailoutbox[0]
