@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, ExpressionWrapper, F, IntegerField, Q, Sum
+from django.db.models import Count, ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -347,3 +347,33 @@ def rule_performance(*, rule_names: list[str]) -> tuple[list[RulePerformance], R
         [RulePerformance(name, *counts) for name, counts in totals.items()],
         RulePerformance("All leads", *baseline),
     )
+
+
+# "Hot now": high intent and seen on the site within this many days.
+HOT_NOW_DAYS = 7
+
+
+def leads_with_last_activity(queryset: QuerySet[Lead]) -> QuerySet[Lead]:
+    """Each lead with `last_active`: when any of their visits was last seen."""
+    if "last_active" in queryset.query.annotations:
+        return queryset
+    # A subquery, not Max() over a join: no GROUP BY, so exports and actions that take
+    # this queryset read one row per lead, whatever they select.
+    latest = UserSession.objects.filter(lead=OuterRef("pk")).order_by("-last_seen_at").values("last_seen_at")[:1]
+    return queryset.annotate(last_active=Subquery(latest))
+
+
+def leads_call_first(queryset: QuerySet[Lead]) -> QuerySet[Lead]:
+    """The worklist: leads still being worked (not won, not lost), highest score first,
+    then the most recently active."""
+    return (
+        leads_with_last_activity(queryset)
+        .filter(status__in=LeadStatus.open_values())
+        .order_by("-lead_score", F("last_active").desc(nulls_last=True), "-created_at")
+    )
+
+
+def leads_hot_now(queryset: QuerySet[Lead], *, now: datetime | None = None) -> QuerySet[Lead]:
+    """Open leads of high intent who were on the site within HOT_NOW_DAYS."""
+    since = (now or timezone.now()) - timedelta(days=HOT_NOW_DAYS)
+    return leads_call_first(queryset).filter(engagement_level=EngagementLevel.HIGH, last_active__gte=since)

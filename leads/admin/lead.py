@@ -8,7 +8,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import ActionLocation
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -24,7 +24,13 @@ from leads.contact import normalise_email, normalise_phone
 from leads.models import Appointment, Consent, Lead, LeadNote, LeadStatus, LeadStatusChange
 from leads.exports import leads_csv
 from leads.gdpr import person_erase, person_export
-from leads.selectors import lead_interest
+from leads.selectors import (
+    HOT_NOW_DAYS,
+    lead_interest,
+    leads_call_first,
+    leads_hot_now,
+    leads_with_last_activity,
+)
 from leads.services import (
     CONTACT_FIELDS,
     MAX_MANUAL_ADJUSTMENT,
@@ -51,6 +57,33 @@ class ScoreAdjustmentForm(forms.Form):
         help_text="Positive to raise the score, negative to lower it.",
     )
     reason = forms.CharField(max_length=200, help_text="e.g. Called, ready to book after payday; walked in.")
+
+
+class WorklistFilter(admin.SimpleListFilter):
+    """The list opens as the front desk's worklist: open leads, call first (highest score,
+    then the most recently active). "Hot now" narrows it to high intent seen in the last
+    week; "Every lead" brings back the won and lost. Choosing a status shows that status."""
+
+    title = "worklist"
+    parameter_name = "worklist"
+    HOT, EVERY = "hot", "all"
+
+    def lookups(self, request, model_admin):
+        return [(self.HOT, f"Hot now (high, active in the last {HOT_NOW_DAYS} days)"),
+                (self.EVERY, "Every lead, won and lost too")]
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            if choice["display"] == "All":
+                choice["display"] = "Call first (open leads)"
+            yield choice
+
+    def queryset(self, request, queryset):
+        if self.value() == self.EVERY or any(key.startswith("status") for key in request.GET):
+            return leads_with_last_activity(queryset)
+        if self.value() == self.HOT:
+            return leads_hot_now(queryset)
+        return leads_call_first(queryset)
 
 
 class ScoreBandFilter(admin.SimpleListFilter):
@@ -205,7 +238,9 @@ class LeadAdmin(LeadPrivacyMixin, admin.ModelAdmin):
     list_display = [
         "__str__", "lead_score", "engagement_level", "status", "source", "utm_source", "owner", "age",
     ]
-    list_filter = ["engagement_level", "status", "source", ScoreBandFilter, "utm_source", "owner", "created_at"]
+    list_filter = [
+        WorklistFilter, "engagement_level", "status", "source", ScoreBandFilter, "utm_source", "owner", "created_at",
+    ]
     list_select_related = ["owner"]
     search_fields = ["first_name", "last_name", "email", "phone"]
     date_hierarchy = "created_at"
@@ -249,6 +284,13 @@ class LeadAdmin(LeadPrivacyMixin, admin.ModelAdmin):
     @staticmethod
     def _sees_contacts(request) -> bool:
         return request.user.has_perm(CONTACT_PERMISSION)
+
+    def get_queryset(self, request):
+        return leads_with_last_activity(super().get_queryset(request))
+
+    def get_ordering(self, request):
+        # Call first: highest score, then the most recently active (get_queryset).
+        return ["-lead_score", F("last_active").desc(nulls_last=True), "-created_at"]
 
     def get_list_display(self, request):
         columns = super().get_list_display(request)
