@@ -93,3 +93,13 @@ def pytest_report_header(config):
     from django.conf import settings
 
     return f"database: {settings.DATABASES['default']['ENGINE']}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every transactional test restores the migrated data (serialized_rollback): one that
+    does not leaves the flushed database with re-created content types, and the next
+    serialized test then fails to restore its data on PostgreSQL."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+            raise pytest.UsageError(f"{item.nodeid}: a transactional test needs serialized_rollback=True")
