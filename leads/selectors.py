@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -128,10 +128,15 @@ class FunnelStep:
 def funnel(*, period: Period) -> list[FunnelStep]:
     """Visitors who arrived in the period, and how far they got."""
     sessions = UserSession.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
+    # EXISTS per visitor, not "id IN (every session id that did something)": past
+    # work_mem PostgreSQL plans that IN list as a plain subplan, comparing every
+    # visitor with every interaction (the dashboard stopped answering at a million).
+    used_something = Exists(
+        UserInteraction.objects.filter(session_id=OuterRef("pk")).exclude(interaction_type=InteractionType.PAGE_ENGAGEMENT)
+    )
     visitors = sessions.aggregate(
         total=Count("pk"),
-        engaged=Count("pk", filter=Q(pk__in=UserInteraction.objects.exclude(
-            interaction_type=InteractionType.PAGE_ENGAGEMENT).values("session_id"))),
+        engaged=Count("pk", filter=Q(used_something)),
         prompted=Count("pk", filter=Q(contact_prompt_shown_count__gt=0) | Q(lead__isnull=False)),
     )
     leads = Lead.objects.filter(pk__in=sessions.filter(lead__isnull=False).values("lead_id"))
