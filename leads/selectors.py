@@ -356,6 +356,8 @@ def rule_performance(*, rule_names: list[str]) -> tuple[list[RulePerformance], R
 
 # "Hot now": high intent and seen on the site within this many days.
 HOT_NOW_DAYS = 7
+# Call first: the highest score, then the most recently active (leads_with_last_activity).
+CALL_FIRST_ORDER = ("-lead_score", F("last_active").desc(nulls_last=True), "-created_at")
 
 
 def leads_with_last_activity(queryset: QuerySet[Lead]) -> QuerySet[Lead]:
@@ -374,7 +376,7 @@ def leads_call_first(queryset: QuerySet[Lead]) -> QuerySet[Lead]:
     return (
         leads_with_last_activity(queryset)
         .filter(status__in=LeadStatus.open_values())
-        .order_by("-lead_score", F("last_active").desc(nulls_last=True), "-created_at")
+        .order_by(*CALL_FIRST_ORDER)
     )
 
 

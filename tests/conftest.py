@@ -77,6 +77,18 @@ def front_desk_inbox(db):
 
 
 @pytest.fixture
+def visitor_browser(db):
+    """A visitor's browser as the tracking API sees it: CSRF checks on, the visitor
+    cookie and the CSRF cookie from a first page; `.token` is the CSRF token to send."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.get("/")
+    client.token = client.cookies["csrftoken"].value
+    return client
+
+
+@pytest.fixture
 def contact():
     """What a patient types into the contact form."""
     return {

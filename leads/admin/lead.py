@@ -8,7 +8,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import ActionLocation
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, Q
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -25,6 +25,7 @@ from leads.models import Appointment, Consent, Lead, LeadNote, LeadStatus, LeadS
 from leads.exports import leads_csv
 from leads.gdpr import person_erase, person_export
 from leads.selectors import (
+    CALL_FIRST_ORDER,
     HOT_NOW_DAYS,
     lead_interest,
     leads_call_first,
@@ -289,8 +290,7 @@ class LeadAdmin(LeadPrivacyMixin, admin.ModelAdmin):
         return leads_with_last_activity(super().get_queryset(request))
 
     def get_ordering(self, request):
-        # Call first: highest score, then the most recently active (get_queryset).
-        return ["-lead_score", F("last_active").desc(nulls_last=True), "-created_at"]
+        return list(CALL_FIRST_ORDER)
 
     def get_list_display(self, request):
         columns = super().get_list_display(request)

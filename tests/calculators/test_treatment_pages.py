@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from django.test import Client
 
 from core.page_context import page_context_sign
 from interactions.models import UserInteraction
@@ -12,11 +11,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def browser():
-    client = Client(enforce_csrf_checks=True)
-    client.get("/")
-    client.token = client.cookies["csrftoken"].value
-    return client
+def browser(visitor_browser):
+    return visitor_browser
 
 
 def track(client, payload):

@@ -85,3 +85,14 @@ def screenshot(page, request):
         return path
 
     return take
+
+
+@pytest.fixture
+def face_photo(tmp_path) -> Path:
+    """scikit-image's astronaut: a real, public-domain portrait with one face, as a JPEG."""
+    from PIL import Image
+    from skimage import data as skimage_data
+
+    path = tmp_path / "portrait.jpg"
+    Image.fromarray(skimage_data.astronaut()).save(path, "JPEG", quality=92)
+    return path

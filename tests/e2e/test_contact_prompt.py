@@ -1,19 +1,11 @@
 """The contact prompt reaches a hot visitor however they move through the site."""
 
 import pytest
-from PIL import Image
-from skimage import data as skimage_data
 
 from interactions.models import UserSession
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-
-@pytest.fixture
-def face_photo(tmp_path):
-    path = tmp_path / "portrait.jpg"
-    Image.fromarray(skimage_data.astronaut()).save(path, "JPEG", quality=92)
-    return path
 
 
 def test_a_visitor_who_leaves_the_form_empty_is_still_offered_it_after_the_skin_analysis(page, screenshot, face_photo):

@@ -3,8 +3,6 @@ serious or critical accessibility failure (axe-core, run in Debian's chromium)."
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from PIL import Image
-from skimage import data as skimage_data
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -31,7 +29,7 @@ def problems(page, axe) -> list[str]:
 
 
 @pytest.mark.parametrize("device", WIDTHS)
-def test_public_pages_fit_the_screen_and_pass_axe(browser, live_server, device, axe, tmp_path):
+def test_public_pages_fit_the_screen_and_pass_axe(browser, live_server, device, axe, face_photo):
     width, height = WIDTHS[device]
     context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": height})
     page = context.new_page()
@@ -51,10 +49,8 @@ def test_public_pages_fit_the_screen_and_pass_axe(browser, live_server, device, 
     page.wait_for_selector("#contact-prompt .invalid-feedback")
     found += problems(page, axe)
 
-    photo = tmp_path / "portrait.jpg"
-    Image.fromarray(skimage_data.astronaut()).save(photo, "JPEG", quality=92)
     page.goto("/enhanced-face/")
-    page.set_input_files("input[name=photo]", str(photo))
+    page.set_input_files("input[name=photo]", str(face_photo))
     page.check("input[name=photo_consent]")
     page.click("button:has-text('Analyse my photo')")
     page.wait_for_selector("#measures")

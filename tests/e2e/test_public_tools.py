@@ -5,8 +5,6 @@ import datetime
 
 import pytest
 from django.utils import timezone
-from PIL import Image
-from skimage import data as skimage_data
 
 from interactions.models import UserInteraction
 from leads.models import Appointment, Lead
@@ -14,13 +12,6 @@ from leads.models import Appointment, Lead
 # Data migrations (scoring rules, catalog) must survive the live server's flushes.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-
-@pytest.fixture
-def face_photo(tmp_path):
-    """scikit-image's astronaut: a real, public-domain portrait with one face."""
-    path = tmp_path / "portrait.jpg"
-    Image.fromarray(skimage_data.astronaut()).save(path, "JPEG", quality=92)
-    return path
 
 
 def test_a_patient_uses_every_tool_and_becomes_one_scored_lead(page, screenshot, face_photo):

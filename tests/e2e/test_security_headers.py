@@ -2,13 +2,11 @@
 on the public flows, the back office or the API docs."""
 
 import pytest
-from skimage import data as skimage_data
-from PIL import Image
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-def test_the_public_flows_report_no_csp_violation(page, tmp_path):
+def test_the_public_flows_report_no_csp_violation(page, face_photo):
     page.goto("/")
     assert page.evaluate("document.querySelector('script[src*=track]') !== null")
     page.goto("/treatments/?q=lip+filler")
@@ -19,10 +17,8 @@ def test_the_public_flows_report_no_csp_violation(page, tmp_path):
     page.mouse.wheel(0, 1500)
     page.wait_for_timeout(300)
 
-    photo = tmp_path / "portrait.jpg"
-    Image.fromarray(skimage_data.astronaut()).save(photo, "JPEG", quality=90)
     page.goto("/enhanced-face/")
-    page.set_input_files("input[name=photo]", str(photo))
+    page.set_input_files("input[name=photo]", str(face_photo))
     page.check("input[name=photo_consent]")
     page.click("button:has-text('Analyse my photo')")
     page.wait_for_selector("#measures")

@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from django.test import Client
 
 from interactions.models import UserInteraction, UserSession
 from scoring.models import ScoringSettings
@@ -13,12 +12,8 @@ URL = "/api/v1/track/"
 
 
 @pytest.fixture
-def browser():
-    """A visitor's browser: it has the visitor cookie and the CSRF cookie from a page."""
-    client = Client(enforce_csrf_checks=True)
-    client.get("/")
-    client.token = client.cookies["csrftoken"].value
-    return client
+def browser(visitor_browser):
+    return visitor_browser
 
 
 def post(client, payload, **headers):
