@@ -73,13 +73,14 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from core.parsers import json_loads
+from interactions import journey
 from interactions.models import InteractionType, UserInteraction, UserSession
-from interactions.tracker import MAX_DATA_BYTES, journey_session_facts
+from interactions.tracker import MAX_DATA_BYTES
 from leads.contact import normalise_contact
 from leads.models import ConsentMethod, Lead
 from leads.services import create_lead_from_form, lead_apply_score
-from scoring import engine
-from scoring.services import rules_active, score_journey, scoring_settings_get
+from scoring import engine, incremental
+from scoring.services import scoring_config
 
 EXTERNAL_ID_PREFIX = "legacy:"
 # Never change it: re-imports and later files of the same export find their
@@ -138,7 +139,7 @@ TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0", ""}
 SESSION_AGGREGATES = [
     "created_at", "last_seen_at", "visit_count", "interaction_count", "engagement_seconds", "score",
-    "engagement_level",
+    "engagement_level", "scoring_state",
 ]
 
 
@@ -531,8 +532,8 @@ class _ImportRun:
         self.dry_run = dry_run
         self.on_rejected = on_rejected
         self.on_progress = on_progress
-        self.rules = rules_active()
-        self.thresholds = scoring_settings_get().thresholds()
+        config = scoring_config()
+        self.ruleset, self.thresholds = config.ruleset, config.thresholds
         self.rows_read = 0
         self.imported = self.skipped = self.rejected = 0
         self.sessions_created = self.lead_rows = self.contacts_dropped = 0
@@ -541,7 +542,7 @@ class _ImportRun:
         for rows in itertools.batched(self._valid_rows(), batch_size):
             try:
                 with transaction.atomic():
-                    batch = _Batch(rows, rules=self.rules, thresholds=self.thresholds)
+                    batch = _Batch(rows, ruleset=self.ruleset, thresholds=self.thresholds)
                     batch.run()
             except DatabaseError as error:
                 saved = (
@@ -607,19 +608,22 @@ _AFTER_ALL = (2, 0)
 
 
 class _Batch:
-    """Score and store one batch of rows as if each had been tracked in turn."""
+    """Score and store one batch of rows as if each had been tracked in turn: each row
+    is one step of its journey (interactions.journey.journey_step, as the tracker)."""
 
-    def __init__(self, rows: tuple[_Row, ...], *, rules: list[engine.Rule], thresholds: engine.Thresholds):
+    def __init__(self, rows: tuple[_Row, ...], *, ruleset: incremental.RuleSet, thresholds: engine.Thresholds):
         self.rows = rows
-        self.rules = rules
+        self.ruleset = ruleset
         self.thresholds = thresholds
-        self.visit_gap = timedelta(seconds=settings.VISIT_GAP_SECONDS)
         self.sessions: dict[uuid.UUID, UserSession] = {}
+        # Per journey (the tracker's journey_interactions: a session's, or its lead's):
+        # its steps, stored and of this batch, in the tracker's order, and its live state.
         self.journeys: dict[tuple[str, int], list[_Step]] = {}
-        self.lead_totals: dict[int, dict[str, int]] = {}
+        self.live: dict[tuple[str, int], journey.LiveJourney] = {}
+        self.leads: dict[int, Lead] = {}
         self.pending: list[UserInteraction] = []
         self.changed_sessions: dict[int, UserSession] = {}
-        self.lead_results: dict[int, engine.ScoreResult] = {}
+        self.changed_leads: dict[int, engine.ScoreResult] = {}
         self.sequence = itertools.count()
         self.fresh: list[_Row] = []
         self.new_session_ids: set[int] = set()
@@ -681,7 +685,14 @@ class _Batch:
         ]
         lead_ids = {session.lead_id for session in self.sessions.values() if session.lead_id}
         for session in self.sessions.values():
-            self.journeys[self._journey_key(session)] = []
+            if session.lead_id is None:
+                key = ("session", session.pk)
+                self.journeys[key] = []
+                self.live[key] = journey.LiveJourney(
+                    state=incremental.state_from_data(session.scoring_state, self.ruleset),
+                    engagement_seconds=session.engagement_seconds,
+                    visit_count=session.visit_count,
+                )
         stored = (
             UserInteraction.objects.filter(session_id__in=session_ids)
             .order_by("created_at", "pk")
@@ -693,7 +704,8 @@ class _Batch:
             self._load_leads(lead_ids)
 
     def _load_leads(self, lead_ids: set[int]) -> None:
-        """A lead's journey and session totals, across all their sessions."""
+        """A lead's journey, state and session totals, across all their sessions."""
+        self.leads.update(Lead.objects.in_bulk(lead_ids))
         for lead_id in lead_ids:
             self.journeys[("lead", lead_id)] = []
         stored = (
@@ -703,59 +715,39 @@ class _Batch:
         )
         for lead_id, pk, created_at, kind, data in stored:
             self.journeys[("lead", lead_id)].append(_Step(created_at, (0, pk), kind, data))
-        totals = (
-            UserSession.objects.filter(lead_id__in=lead_ids)
+        totals = {
+            total["lead_id"]: total
+            for total in UserSession.objects.filter(lead_id__in=lead_ids)
             .values("lead_id")
             .annotate(engagement_seconds=Sum("engagement_seconds"), visit_count=Sum("visit_count"))
-        )
-        for total in totals:
-            self.lead_totals[total["lead_id"]] = {
-                "engagement_seconds": total["engagement_seconds"],
-                "visit_count": total["visit_count"],
-            }
+        }
+        for lead_id in lead_ids:
+            self.live[("lead", lead_id)] = journey.LiveJourney(
+                state=incremental.state_from_data(self.leads[lead_id].scoring_state, self.ruleset),
+                engagement_seconds=totals[lead_id]["engagement_seconds"],
+                visit_count=totals[lead_id]["visit_count"],
+            )
 
     @staticmethod
     def _journey_key(session: UserSession) -> tuple[str, int]:
         # The tracker's journey_interactions: the lead's, once the visitor is one.
         return ("lead", session.lead_id) if session.lead_id else ("session", session.pk)
 
-    def _session_facts(self, session: UserSession) -> engine.SessionFacts:
-        if session.lead_id is None:
-            # The tracker's own fact-building: without a lead it reads only the session.
-            return journey_session_facts(session=session)
-        # For a lead the tracker sums all the lead's sessions, this row's seconds
-        # included; the running totals here are those sums.
-        return engine.SessionFacts(
-            **self.lead_totals[session.lead_id],
-            utm_source=session.utm_source,
-            utm_medium=session.utm_medium,
-            utm_campaign=session.utm_campaign,
-        )
-
     def _track(self, row: _Row, session: UserSession) -> UserInteraction:
-        """What session_touch and track_user_interaction would do for this row."""
+        """What the middleware's visit count and track_user_interaction would do for this row."""
         at = row.occurred_at
-        totals = self.lead_totals.get(session.lead_id) if session.lead_id else None
-        if at - session.last_seen_at >= self.visit_gap:
-            session.visit_count += 1
-            if totals is not None:
-                totals["visit_count"] += 1
-        session.engagement_seconds += row.engagement_seconds
-        if totals is not None:
-            totals["engagement_seconds"] += row.engagement_seconds
-        facts = self._session_facts(session)
-
-        journey = self.journeys[self._journey_key(session)]
-        earlier = journey[: bisect.bisect_right(journey, (at, _AFTER_ALL), key=_step_key)]
-        result = score_journey(
-            steps=[engine.Step(step.interaction_type, step.data) for step in [*earlier, row]],
-            session_facts=facts,
-            rules=self.rules,
-            thresholds=self.thresholds,
+        key = self._journey_key(session)
+        steps, live = self.journeys[key], self.live[key]
+        later = []
+        if live.state is None or not journey.in_order(live.state, at):
+            stored = [(step.created_at, engine.Step(step.interaction_type, step.data)) for step in steps]
+            later = journey.journey_rebuild(live, stored, at=at, ruleset=self.ruleset)
+        event = journey.Event(row.interaction_type, row.data, row.engagement_seconds, at)
+        result = journey.journey_step(
+            session, live, event, ruleset=self.ruleset, thresholds=self.thresholds,
+            visit_gap_seconds=settings.VISIT_GAP_SECONDS,
         )
-        step = _Step(at, (1, next(self.sequence)), row.interaction_type, row.data)
-        bisect.insort(journey, step, key=_step_key)
-
+        bisect.insort(steps, _Step(at, (1, next(self.sequence)), row.interaction_type, row.data), key=_step_key)
         interaction = UserInteraction(
             session=session,
             lead_id=session.lead_id,
@@ -768,15 +760,17 @@ class _Batch:
             created_at=at,
             external_id=row.external_id,
         )
+        if later:
+            journey.journey_catch_up(live, later, ruleset=self.ruleset)
+            result = journey.journey_score(session, live, ruleset=self.ruleset, thresholds=self.thresholds)
+            session.score, session.engagement_level = result.points, result.level
         self.pending.append(interaction)
-        session.interaction_count += 1
-        session.score = result.points
-        session.engagement_level = result.level
-        session.last_seen_at = max(session.last_seen_at, at)
         session.created_at = min(session.created_at, at)
         self.changed_sessions[session.pk] = session
         if session.lead_id:
-            self.lead_results[session.lead_id] = result
+            self.changed_leads[session.lead_id] = result
+        else:
+            session.scoring_state = live.state.as_data()
         return interaction
 
     def _flush(self, *, for_lead_of: UserSession | None = None) -> None:
@@ -802,11 +796,14 @@ class _Batch:
             UserSession.objects.filter(pk=session.pk).update(
                 **{name: getattr(session, name) for name in SESSION_AGGREGATES}
             )
-        for lead_id, result in self.lead_results.items():
+        for lead_id, result in self.changed_leads.items():
             # As the tracker's lead_journey_scored receiver does after each of the
             # lead's interactions: the last one stands.
-            lead_apply_score(lead=Lead.objects.select_for_update().get(pk=lead_id), result=result, notify=False)
-        self.lead_results = {}
+            lead_apply_score(
+                lead=self.leads[lead_id], result=result, notify=False,
+                journey_state=self.live[("lead", lead_id)].state.as_data(),
+            )
+        self.changed_leads = {}
 
     def _convert(self, row: _Row, session: UserSession, interaction: UserInteraction) -> None:
         # The consent was given in the old system, not on our web form: the record

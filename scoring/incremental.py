@@ -119,13 +119,16 @@ class RuleSet:
 @dataclass
 class JourneyState:
     """What a journey's score needs of its steps so far (see the module docstring).
-    `patterns[i]` is rule i's: pattern -> [tool uses, repeatable event seen (0/1)]."""
+    `patterns[i]` is rule i's: pattern -> [tool uses, repeatable event seen (0/1)].
+    `last_at` is when the newest step happened (ISO 8601), kept by the caller: a step
+    older than it is not the newest, and cannot be added (fold the journey again)."""
 
     ruleset: str
     actions: int = 0
     tools: int = 0
     patterns: list[dict[str, list[int]]] = field(default_factory=list)
     adjustments: list[tuple[int, str]] = field(default_factory=list)
+    last_at: str = ""
 
     def as_data(self) -> dict[str, Any]:
         return {
@@ -135,6 +138,7 @@ class JourneyState:
             "tools": self.tools,
             "patterns": self.patterns,
             "adjustments": [list(adjustment) for adjustment in self.adjustments],
+            "last_at": self.last_at,
         }
 
 
@@ -155,6 +159,7 @@ def state_from_data(data: Any, ruleset: RuleSet) -> JourneyState | None:
         tools=data["tools"],
         patterns=[dict(patterns) for patterns in data["patterns"]],
         adjustments=[(points, reason) for points, reason in data["adjustments"]],
+        last_at=data.get("last_at", ""),
     )
 
 
