@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from interactions import journey
 from interactions.models import InteractionType, UserInteraction, UserSession
+from interactions.services import cookie_matches, cookie_read
 from interactions.signals import lead_journey_scored
 from scoring import engine, incremental
 from scoring.services import scoring_config
@@ -120,8 +121,10 @@ def _journey_of(session: UserSession, ruleset: incremental.RuleSet) -> journey.L
             engagement_seconds=session.lead_engagement_seconds or 0,
             visit_count=session.lead_visit_count or 0,
         )
+    # A session with no interaction yet has nothing to fold.
+    state = incremental.state_new(ruleset) if not session.interaction_count else None
     return journey.LiveJourney(
-        state=incremental.state_from_data(session.scoring_state, ruleset),
+        state=incremental.state_from_data(session.scoring_state, ruleset) or state,
         engagement_seconds=session.engagement_seconds,
         visit_count=session.visit_count,
     )
@@ -153,6 +156,38 @@ def track_user_interaction(
         lambda: _journey_locked(pk=session.pk), interaction_type, data, page_url=page_url,
         engagement_seconds=engagement_seconds, occurred_at=occurred_at, submission_key=submission_key,
     ).interaction
+
+
+def track_visitor_event(
+    *,
+    cookie: str,
+    start: Callable[[], UserSession],
+    interaction_type: str,
+    data: Mapping[str, Any] | None = None,
+    page_url: str = "",
+    engagement_seconds: int = 0,
+    prompt_page: str | None = None,
+) -> Tracked:
+    """An event the visitor's browser reports itself (the tracking endpoint): the
+    visitor whose cookie this is, read and locked in one query, or a new visitor from
+    `start()` when the cookie names none. The request is the visitor being seen, so a
+    long silence before it starts a new visit."""
+    started: list[UserSession] = []
+
+    def locate() -> UserSession:
+        parts = cookie_read(cookie)
+        if parts is not None and not started:
+            session = _journey_locked(public_id=parts[0])
+            if cookie_matches(session, parts[1]):
+                return session
+        if not started:
+            started.append(start())  # new, so nobody else can hold it: no lock to take
+        return started[0]
+
+    return track_event(
+        locate, interaction_type, data, page_url=page_url, engagement_seconds=engagement_seconds,
+        prompt_page=prompt_page, starts_visits=True,
+    )
 
 
 def track_event(
