@@ -457,6 +457,8 @@ def _validate_condition(condition: Any, *, depth: int) -> None:
         raise ConditionError("A condition needs a \"field\" naming the fact it tests.")
     if len(name) > MAX_TEXT_LENGTH:
         raise ConditionError(f"A field name may be at most {MAX_TEXT_LENGTH} characters long.")
+    if "\x00" in name:
+        raise ConditionError("A condition's text may not contain a NUL character.")
     if name.startswith(DATA_PREFIX):
         if len(name) == len(DATA_PREFIX):
             raise ConditionError("\"data.\" must be followed by the name of a key of the interaction data.")
@@ -495,6 +497,9 @@ def _validate_condition(condition: Any, *, depth: int) -> None:
     elif isinstance(value, (list, dict)):
         raise ConditionError(f"Operator {op!r} compares with a single value, not a list or object.")
     values = value if isinstance(value, list) else [value]
+    if any(isinstance(item, str) and "\x00" in item for item in values):
+        # PostgreSQL cannot store it in JSON, and no form or tool sends one.
+        raise ConditionError("A condition's text may not contain a NUL character.")
     if any(isinstance(item, str) and len(item) > MAX_TEXT_LENGTH for item in values):
         raise ConditionError(f"A value to compare with may be at most {MAX_TEXT_LENGTH} characters long.")
     if op == "contains" and kind == "number":
