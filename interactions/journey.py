@@ -33,7 +33,7 @@ class Event:
     occurred_at: datetime
 
 
-def _stamp(moment: datetime) -> str:
+def stamp(moment: datetime) -> str:
     """A step's time as the state keeps it: UTC, to the microsecond, so stamps
     compare as text in time order."""
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
@@ -46,7 +46,7 @@ def visit_gap_passed(last_seen_at: datetime, at: datetime, *, gap_seconds: int) 
 
 def in_order(state: incremental.JourneyState, at: datetime) -> bool:
     """Whether an event at `at` is the journey's newest (so it can be added as a step)."""
-    return not state.last_at or _stamp(at) >= state.last_at
+    return not state.last_at or stamp(at) >= state.last_at
 
 
 def journey_rebuild(
@@ -66,7 +66,7 @@ def journey_folded(
 ) -> incremental.JourneyState:
     """A whole journey's stored steps (oldest first, with their times) as a new state."""
     state = incremental.journey_state((step for _, step in steps), ruleset)
-    state.last_at = _stamp(steps[-1][0]) if steps else ""
+    state.last_at = stamp(steps[-1][0]) if steps else ""
     return state
 
 
@@ -75,7 +75,7 @@ def journey_catch_up(
 ) -> None:
     for moment, step in later:
         incremental.journey_step(journey.state, step, ruleset)
-        journey.state.last_at = max(journey.state.last_at, _stamp(moment))
+        journey.state.last_at = max(journey.state.last_at, stamp(moment))
 
 
 def journey_step(
@@ -108,7 +108,7 @@ def journey_step(
         session.last_seen_at = max(session.last_seen_at, event.occurred_at)
 
     incremental.journey_step(journey.state, engine.Step(event.interaction_type, event.data), ruleset)
-    journey.state.last_at = max(journey.state.last_at, _stamp(event.occurred_at))
+    journey.state.last_at = max(journey.state.last_at, stamp(event.occurred_at))
     result = journey_score(session, journey, ruleset=ruleset, thresholds=thresholds)
     session.score, session.engagement_level = result.points, result.level
     return result

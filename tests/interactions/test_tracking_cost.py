@@ -96,3 +96,17 @@ def test_an_event_that_loses_the_race_for_its_leads_journey_is_scored_again(visi
     assert UserInteraction.objects.filter(lead=lead).count() == 2  # stored once
     lead.refresh_from_db()
     assert (lead.lead_score, lead.journey_version) == (answer["score"], calls[0] + 1)
+
+
+def test_after_a_rescore_a_leads_next_event_does_not_read_the_journey(visitor_browser, contact):
+    from leads.models import Lead
+    from leads.rescoring import leads_rescore_bulk
+
+    track(visitor_browser, engagement_seconds=200)
+    create_lead_from_form(session=UserSession.objects.get(), data=contact)
+    scoring_rule_change("High engagement time", points=25)
+    leads_rescore_bulk(leads=Lead.objects.all())
+
+    answer, statements = track(visitor_browser, engagement_seconds=1)
+    assert not reads_the_journey(statements)
+    assert answer["score"] == Lead.objects.get().lead_score == 25
