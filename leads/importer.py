@@ -72,6 +72,7 @@ from django.db import DatabaseError, reset_queries, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from core.bulk import bulk_update_values
 from core.parsers import json_loads
 from interactions import journey
 from interactions.models import InteractionType, UserInteraction, UserSession
@@ -790,12 +791,7 @@ class _Batch:
             ]
             for session in ready:
                 del self.changed_sessions[session.pk]
-        for session in ready:
-            # One narrow UPDATE per session: measured several times faster than
-            # bulk_update's CASE expressions for a batch's thousand sessions.
-            UserSession.objects.filter(pk=session.pk).update(
-                **{name: getattr(session, name) for name in SESSION_AGGREGATES}
-            )
+        bulk_update_values(ready, SESSION_AGGREGATES)
         for lead_id, result in self.changed_leads.items():
             # As the tracker's lead_journey_scored receiver does after each of the
             # lead's interactions: the last one stands.
