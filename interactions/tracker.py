@@ -3,16 +3,18 @@ decide when to offer the contact form."""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
-from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.db import connections, transaction
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
+from core import sql
 from interactions import journey
 from interactions.models import InteractionType, UserInteraction, UserSession
 from interactions.services import cookie_matches, cookie_read
@@ -97,20 +99,45 @@ class Tracked:
     show_contact_prompt: bool = False
 
 
-def _journey_locked(**lookup: Any) -> UserSession | None:
+@cache
+def _journey_read(key: str, using: str) -> tuple[str, sql.Columns, sql.Columns]:
+    """_journey_locked's SELECT, built once (core.sql): the session by `key` (id or
+    public_id), locked, joined to its lead, with the lead's totals over all its
+    sessions."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    lead_model = UserSession._meta.get_field("lead").related_model
+    session_columns, lead_columns = sql.Columns(UserSession, "s", using), sql.Columns(lead_model, "l", using)
+    sessions = quote(UserSession._meta.db_table)
+    totals = [
+        f"(SELECT SUM(t.{quote(column)}) FROM {sessions} t WHERE t.lead_id = s.lead_id)"
+        for column in ("engagement_seconds", "visit_count")
+    ]
+    statement = (
+        f"SELECT {session_columns.sql}, {lead_columns.sql}, {', '.join(totals)} "
+        f"FROM {sessions} s LEFT JOIN {quote(lead_model._meta.db_table)} l ON l.id = s.lead_id "
+        f"WHERE s.{quote(key)} = %s"
+        + (" FOR UPDATE OF s" if connection.features.has_select_for_update_of else "")
+    )
+    return statement, session_columns, lead_columns
+
+
+def _journey_locked(*, key: str, value: Any, using: str = "default") -> UserSession | None:
     """The visitor's session, locked until the transaction ends, with its lead (if
     they are one) and the lead's totals over all their sessions: one query."""
-    lead_sessions = UserSession.objects.filter(lead_id=OuterRef("lead_id")).order_by().values("lead_id")
-    return (
-        UserSession.objects.select_for_update(of=("self",))
-        .select_related("lead")
-        .annotate(
-            lead_engagement_seconds=Subquery(lead_sessions.annotate(total=Sum("engagement_seconds")).values("total")),
-            lead_visit_count=Subquery(lead_sessions.annotate(total=Sum("visit_count")).values("total")),
-        )
-        .filter(**lookup)
-        .first()
-    )
+    statement, session_columns, lead_columns = _journey_read(key, using)
+    connection = connections[using]
+    value = UserSession._meta.get_field(key).get_db_prep_value(value, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [value])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    session = session_columns.instance(row[: len(session_columns)])
+    lead_values = row[len(session_columns): len(session_columns) + len(lead_columns)]
+    session.lead = lead_columns.instance(lead_values) if session.lead_id else None
+    session.lead_engagement_seconds, session.lead_visit_count = row[-2:]
+    return session
 
 
 def _journey_of(session: UserSession, ruleset: incremental.RuleSet) -> journey.LiveJourney:
@@ -153,7 +180,7 @@ def track_user_interaction(
     With a `submission_key` (the one-time id of the form that was posted), posting the
     same form again returns the interaction recorded the first time."""
     return track_event(
-        lambda: _journey_locked(pk=session.pk), interaction_type, data, page_url=page_url,
+        lambda: _journey_locked(key="id", value=session.pk), interaction_type, data, page_url=page_url,
         engagement_seconds=engagement_seconds, occurred_at=occurred_at, submission_key=submission_key,
     ).interaction
 
@@ -177,7 +204,7 @@ def track_visitor_event(
     def locate() -> UserSession:
         parts = cookie_read(cookie)
         if parts is not None and not started:
-            session = _journey_locked(public_id=parts[0])
+            session = _journey_locked(key="public_id", value=parts[0])
             if cookie_matches(session, parts[1]):
                 return session
         if not started:
@@ -254,7 +281,7 @@ def _track(locate, interaction_type, data, *, page_url, engagement_seconds, occu
         session, visitor_journey, event, ruleset=ruleset, thresholds=config.thresholds,
         visit_gap_seconds=settings.VISIT_GAP_SECONDS if starts_visits else None,
     )
-    interaction = UserInteraction.objects.create(
+    interaction = sql.insert(UserInteraction(
         session=session,
         lead_id=session.lead_id,
         interaction_type=interaction_type,
@@ -265,7 +292,7 @@ def _track(locate, interaction_type, data, *, page_url, engagement_seconds, occu
         score_reasons=result.reasons_as_data(),
         created_at=occurred_at,
         external_id=submission_key,
-    )
+    ))
     if later:
         journey.journey_catch_up(visitor_journey, later, ruleset=ruleset)
         now_result = journey.journey_score(session, visitor_journey, ruleset=ruleset, thresholds=config.thresholds)
@@ -288,7 +315,7 @@ def _track(locate, interaction_type, data, *, page_url, engagement_seconds, occu
     else:
         session.scoring_state = visitor_journey.state.as_data()
         fields.append("scoring_state")
-    session.save(update_fields=fields)
+    sql.update(session, fields)
     return Tracked(interaction, session, result, show)
 
 
