@@ -102,6 +102,12 @@ class TrackResponseSerializer(serializers.Serializer):
     show_contact_prompt = serializers.BooleanField()
 
 
+# One serializer for every request: a new one per request deep-copies its fields,
+# about 0.4 ms, more than the rest of the validation. run_validation keeps no state
+# on the instance (is_valid would), and gives the same errors.
+TRACK_EVENT = TrackSerializer()
+
+
 # Outside DRF's wrapper, so an over-the-limit post gets the 429 from the middleware.
 @method_decorator(limit_posts(TRACKING), name="dispatch")
 @finds_its_visitor
@@ -114,9 +120,7 @@ class TrackView(APIView):
     def post(self, request):
         if not tracking_allowed(request):
             raise PermissionDenied("Tracking is off until the visitor accepts cookies.")
-        payload = TrackSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        event = payload.validated_data
+        event = TRACK_EVENT.run_validation(request.data)
         data = {"query": event["query"].strip()} if event["event"] == InteractionType.SEARCH else {}
         if "scroll_depth" in event:
             data["scroll_depth"] = event["scroll_depth"]
