@@ -53,7 +53,7 @@ class Measurement:
 def _number(value: float | None) -> str:
     if value is None:
         return "-"
-    if math.isfinite(value) and abs(value) >= 100:
+    if math.isfinite(value) and (abs(value) >= 100 or float(value).is_integer()):
         return f"{value:,.0f}"
     return f"{value:.3g}" if abs(value) < 1 else f"{value:.1f}"
 
