@@ -42,8 +42,8 @@ class Timing:
     page: Page
     seconds: float | None
     queries: int
-    # The SELECTs the page ran, as sent to the database (to be explained).
-    selects: tuple[str, ...]
+    # The SELECTs the page ran, as sent to the database (to be explained), with their seconds.
+    selects: tuple[tuple[str, float], ...]
     error: str = ""
 
 
@@ -53,7 +53,7 @@ def time_page(client: Client, page: Page, *, repeats: int) -> Timing:
         with CaptureQueriesContext(connection) as captured:
             status = client.get(page.url).status_code
         # Read now: the next request clears the connection's query log.
-        queries = [query["sql"] for query in captured.captured_queries]
+        queries = [(query["sql"], float(query["time"])) for query in captured.captured_queries]
         if status != 200:
             return Timing(page, None, len(queries), (), error=f"answered {status}")
         times = []
@@ -63,7 +63,7 @@ def time_page(client: Client, page: Page, *, repeats: int) -> Timing:
             times.append(time.perf_counter() - start)
     except Exception as error:  # a page that crashes is reported, not the end of the run
         return Timing(page, None, 0, (), error=f"{type(error).__name__}: {error}")
-    selects = tuple(sql for sql in queries if sql.lstrip().upper().startswith(("SELECT", "WITH")))
+    selects = tuple((sql, seconds) for sql, seconds in queries if sql.lstrip().upper().startswith(("SELECT", "WITH")))
     return Timing(page, statistics.median(times), len(queries), selects)
 
 

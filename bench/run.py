@@ -95,16 +95,18 @@ def measure_pages(report: Report, plan: Plan, *, plans_out: list) -> None:
                 explain_queries(report, page, timing.selects, size=size, plans_out=plans_out)
 
 
-def explain_queries(report: Report, page: pages.Page, selects: tuple[str, ...], *, size: int, plans_out: list) -> None:
+def explain_queries(report: Report, page: pages.Page, selects: tuple[tuple[str, float], ...], *, size: int,
+                    plans_out: list) -> None:
     label = size_label(size)
     flagged = 0
-    print(f"\nPlans of the {page.name}'s {len(selects)} SELECTs at {label}:")
-    for number, statement in enumerate(selects, 1):
+    print(f"\nPlans of the {page.name}'s {len(selects)} SELECTs at {label} (with their time on the first load):")
+    for number, (statement, seconds) in enumerate(selects, 1):
         plan = pages.explain(statement)
         flags = pages.plan_flags(plan)
         flagged += bool(flags)
-        plans_out.append({"page": page.name, "size": label, "sql": statement, "plan": plan, "flags": flags})
-        print(f"  [{number}] {statement[:150]}{'...' if len(statement) > 150 else ''}")
+        plans_out.append({"page": page.name, "size": label, "sql": statement, "seconds": seconds, "plan": plan,
+                          "flags": flags})
+        print(f"  [{number}] {seconds * 1000:,.0f} ms  {statement[:150]}{'...' if len(statement) > 150 else ''}")
         for line in pages.plan_lines(plan):
             print(f"      {line}")
         for flag in flags:
