@@ -50,7 +50,7 @@ LEADS_SQL = """
 INSERT INTO leads_lead (
     id, first_name, last_name, email, phone, message, lead_score, engagement_level, score_reasons, source,
     landing_page, referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, status, value,
-    created_at, updated_at, high_intent_notified_at
+    created_at, updated_at, high_intent_notified_at, journey_version
 )
 SELECT lead_id, 'Patient', lead_id::text, 'patient' || lead_id || '@example.com',
        CASE WHEN mod(k, 3) = 0 THEN '+44' || (7000000000 + lead_id)::text ELSE '' END,
@@ -60,7 +60,7 @@ SELECT lead_id, 'Patient', lead_id::text, 'patient' || lead_id || '@example.com'
        '/', '', utm_source, CASE WHEN utm_source = '' THEN '' ELSE 'cpc' END, utm_campaign, '', '', status,
        CASE WHEN status = 'won' THEN 150 + mod(k, 20) * 50 END,
        started_at + journey_length * interval '2 minutes', started_at + journey_length * interval '2 minutes',
-       CASE WHEN level.name = 'high' THEN started_at + journey_length * interval '2 minutes' END
+       CASE WHEN level.name = 'high' THEN started_at + journey_length * interval '2 minutes' END, 0
 FROM bench_visitor
 CROSS JOIN LATERAL (
     SELECT CASE WHEN score >= 70 THEN 'high' WHEN score >= 40 THEN 'medium' ELSE 'low' END AS name,
