@@ -23,7 +23,7 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3 \
 help:
 	@echo "make run    set up (virtualenv, database, demo data, admin) and serve on http://$(HOST):$(PORT)/"
 	@echo "make test   set up and run the whole test suite"
-	@echo "make bench  speed and memory targets (bench/run.py)"
+	@echo "make bench  speed and memory targets on PostgreSQL (bench/run.py; QUICK=1 for the short run)"
 	@echo "make voice-wer  the voice recogniser's word error rate on synthesised patients (bench/voice_wer.py)"
 	@echo "make clean  remove the virtualenv, the SQLite database and uploaded media"
 
@@ -73,9 +73,11 @@ system-packages:
 test: $(VENV)/.installed-test system-packages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Speed and memory targets (bench/run.py), on a throwaway database; not part of make test.
-bench: $(VENV)/.installed-run
-	$(PY) bench/run.py
+# Speed and memory targets on PostgreSQL (bench/run.py), on a throwaway database; not part
+# of make test. QUICK=1: the 10 thousand size only, short runs (CI); SIZES=10000,100000
+# chooses the sizes. The test extras are needed for the test portrait (scikit-image).
+bench: $(VENV)/.installed-test
+	$(PY) -m bench.run $(if $(QUICK),--quick) $(if $(SIZES),--sizes $(SIZES))
 
 # Word error rate of the voice recogniser on the labelled set's held-out half
 # (HALF=tune to tune on the other half; needs espeak-ng and sox).
