@@ -38,10 +38,13 @@ class AnalyticsRouter:
             return ANALYTICS
         return None
 
-    def db_for_write(self, model, **hints) -> str:
-        # Explicit, not None: Django would otherwise save a row back to the database
-        # it was read from, and a row read for analytics came from the replica.
-        return "default"
+    def db_for_write(self, model, **hints) -> str | None:
+        # Django saves a row back to the database it was read from; a row read for
+        # analytics came from the replica, so its writes are sent to the primary.
+        instance = hints.get("instance")
+        if instance is not None and instance._state.db == ANALYTICS:
+            return "default"
+        return None
 
     def allow_relation(self, obj1, obj2, **hints) -> bool | None:
         # Both aliases hold the same rows, so objects read from either may be related.
