@@ -1,9 +1,12 @@
 """docs/partitioning/0001_partition_interactions.py, applied as a migration to a throwaway
-copy of the migrated test database: the interactions table becomes partitioned by month
-of created_at, keeps every row, and the ORM keeps working on it. PostgreSQL only."""
+database migrated from scratch: the interactions table becomes partitioned by month of
+created_at, keeps every row, and the ORM keeps working on it. PostgreSQL only."""
 
 import datetime
 import importlib.util
+import os
+import subprocess
+import sys
 
 import pytest
 from django.conf import settings
@@ -32,18 +35,25 @@ def partitioning_module():
 
 @pytest.fixture
 def throwaway(django_db_blocker):
-    """A new database copied from the migrated test database (same schema and default
-    data), reachable as connections["partitioning"]; dropped afterwards."""
-    source = connections["default"].settings_dict["NAME"]
-    name = f"{source}_partitioning"[:63]
+    """A new, empty PostgreSQL database migrated from scratch by `manage.py migrate` in a
+    process of its own (where it is the default database, so the data migrations fill
+    it too), reachable here as connections["partitioning"]; dropped afterwards. Nothing
+    touches the test database, so this test needs no transaction of its own."""
+    server = connections.settings["default"]
+    name = f"{server['NAME']}_partitioning_{os.getpid()}"[:63]
+    url = f"postgres://{server['USER']}:{server['PASSWORD']}@{server['HOST'] or 'localhost'}:{server['PORT'] or 5432}/{name}"
+    environment = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    environment.pop("ANALYTICS_DATABASE_URL", None)
     with django_db_blocker.unblock():
-        for connection in connections.all(initialized_only=True):
-            connection.close()  # a template database must have no other sessions
         with connections["default"]._nodb_cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
-        connections.settings[ALIAS] = {**connections.settings["default"], "NAME": name}
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        connections.settings[ALIAS] = {**server, "NAME": name, "TEST": {}}
         try:
+            subprocess.run(
+                [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
+                cwd=settings.BASE_DIR, env=environment, check=True, capture_output=True, timeout=600,
+            )
             yield connections[ALIAS]
         finally:
             connections[ALIAS].close()
@@ -74,8 +84,6 @@ def month_of(moment: datetime.datetime) -> str:
 
 
 @on_postgresql
-# Transactional, so no transaction holds the test database open while it is copied.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_interactions_table_is_partitioned_by_month_with_every_row_kept(throwaway):
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
     moments = [now - datetime.timedelta(days=days) for days in (75, 40, 3)] + [now + datetime.timedelta(days=800)]

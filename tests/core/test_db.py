@@ -1,8 +1,9 @@
 """Analytics reads on their own alias: the dashboard (page, CSV, API) and the lead export
 read on the `analytics` connection, everything else and every write on `default`.
 
-Transactional tests on both aliases: `analytics` mirrors the default test database
-through a second connection, which sees only committed rows."""
+Transactional tests on both aliases: `analytics` mirrors the default test database through
+a second connection, which sees only committed rows. (Sharing one session instead does
+not work on SQLite: the test case opens a transaction on every alias, mirrors included.)"""
 
 import csv
 import io
@@ -22,6 +23,17 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True, d
 
 DASHBOARD = "/admin/comprehensive/dashboard/"
 FIGURE_TABLES = ('"interactions_usersession"', '"interactions_userinteraction"', '"leads_lead"')
+
+
+@pytest.fixture(scope="module", autouse=True)
+def migrated_data_restored_after_the_module(django_db_blocker):
+    """A transactional test empties the database when it ends (serialized_rollback only
+    restores the data when the next such test starts), and xdist may give this worker
+    ordinary tests after this module: put the migrated data (catalog, rules, roles) back."""
+    yield
+    with django_db_blocker.unblock():
+        default = connections["default"]
+        default.creation.deserialize_db_from_string(default._test_serialized_contents)
 
 
 @pytest.fixture(autouse=True)
