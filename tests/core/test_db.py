@@ -25,17 +25,6 @@ DASHBOARD = "/admin/comprehensive/dashboard/"
 FIGURE_TABLES = ('"interactions_usersession"', '"interactions_userinteraction"', '"leads_lead"')
 
 
-@pytest.fixture(scope="module", autouse=True)
-def migrated_data_restored_after_the_module(django_db_blocker):
-    """A transactional test empties the database when it ends (serialized_rollback only
-    restores the data when the next such test starts), and xdist may give this worker
-    ordinary tests after this module: put the migrated data (catalog, rules, roles) back."""
-    yield
-    with django_db_blocker.unblock():
-        default = connections["default"]
-        default.creation.deserialize_db_from_string(default._test_serialized_contents)
-
-
 @pytest.fixture(autouse=True)
 def routed(settings):
     settings.ANALYTICS_READS_ROUTED = True
