@@ -5,6 +5,7 @@ darkness) from 0 to 100, each mapped to the treatment catalog's concern slugs.
 These are measurements of a photo, not a medical diagnosis: lighting, camera and
 make-up all move the numbers."""
 
+import math
 import threading
 import warnings
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from io import BytesIO
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 
 
 class FaceAnalysisError(ValueError):
@@ -51,6 +52,16 @@ ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP"})
 # Detection runs on a copy whose longest side is at most this: the cascade's cost
 # grows with pixel count while its accuracy does not.
 DETECTION_SIDE = 1024
+# A photo larger than DETECTION_SIDE is searched at this size first, for about a
+# third of the cascade's work at DETECTION_SIDE (measured on a 12-megapixel
+# portrait); it is searched again at DETECTION_SIDE only when the faces found
+# there are too small to rule out a second face that size could miss.
+COARSE_SIDE = 512
+# The cascade's own window: nothing smaller is found at any scale.
+CASCADE_WINDOW = 24
+# Beside the largest face, a face at least this share of its width is a second
+# person; anything smaller is a pattern or a face in a picture on the wall.
+SECOND_FACE_SHARE = 0.35
 # Measurements run on the face box resized to this square, so that every score
 # means the same thing whatever the photo's resolution. 160 px keeps fine detail
 # (a freckle is still 1-2 px) without upscaling typical web-sized faces much.
@@ -80,12 +91,35 @@ class FaceAnalysis:
     concerns: tuple[str, ...]  # union of the notable measures' concerns, most pronounced first
 
 
+@dataclass(frozen=True)
+class Photo:
+    """A validated upload, upright, decoded at full size or (JPEG) at a reduced scale."""
+
+    image: Image.Image  # upright RGB, no metadata; `size` or smaller
+    size: tuple[int, int]  # width, height of the upright photo as uploaded
+
+    @property
+    def reduction(self) -> float:
+        """How many of the photo's pixels one decoded pixel stands for, along each side."""
+        return self.size[0] / self.image.width
+
+
 _TOO_LARGE = "This photo is too large to process. Please upload a photo under 40 megapixels."
 
 
 def load_image(data: bytes) -> Image.Image:
     """Open and fully validate an upload by its content (not its name or content type),
     apply the EXIF orientation, refuse decompression bombs, return an RGB image with no metadata."""
+    return load_photo(data).image
+
+
+def load_photo(data: bytes, *, longest_side: int | None = None) -> Photo:
+    """load_image, but a JPEG larger than `longest_side` is decoded at the smallest of
+    Pillow's draft scales (1/2, 1/4, 1/8) that still leaves its longest side at least
+    `longest_side`: the decoder skips the detail instead of decoding it and throwing
+    it away, in about half the time for a phone's 12-megapixel photo. Other formats,
+    and every photo without `longest_side`, are decoded at full size. The header
+    checks (format, pixel count, size, aspect) run first either way."""
     if not data:
         raise InvalidImage("The file is empty. Please choose a photo to upload.")
     try:
@@ -101,9 +135,16 @@ def load_image(data: bytes) -> Image.Image:
             # leaves the image unusable, hence the second open below.
             probe.verify()
         with Image.open(BytesIO(data)) as image:
+            size = image.size
+            if longest_side and max(size) > longest_side:
+                ratio = longest_side / max(size)
+                # A no-op for formats without scaled decoding (PNG, WebP).
+                image.draft("RGB", (math.ceil(size[0] * ratio), math.ceil(size[1] * ratio)))
             image.load()  # decode every pixel now: truncated files fail here
+            if image.getexif().get(ExifTags.Base.Orientation) in _QUARTER_TURNS:
+                size = size[::-1]
             ImageOps.exif_transpose(image, in_place=True)
-            return _clean_rgb(image)
+            return Photo(image=_clean_rgb(image), size=size)
     except FaceAnalysisError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
@@ -116,6 +157,10 @@ def load_image(data: bytes) -> Image.Image:
         raise InvalidImage(
             "We could not open this file as a photo. Please upload a JPEG, PNG or WebP image."
         ) from error
+
+
+# EXIF orientations that turn the stored image a quarter turn (width and height swap).
+_QUARTER_TURNS = frozenset({5, 6, 7, 8})
 
 
 def _check_header(image: Image.Image) -> None:
@@ -168,25 +213,39 @@ def _cascade(name: str) -> cv2.CascadeClassifier:
     return _per_thread.cascades[name]
 
 
-def _detect_faces(image: Image.Image) -> list[Box]:
+def _detect_faces(image: Image.Image, *, coarse_first: bool = False) -> list[Box]:
     """Face boxes in `image`'s coordinates, likely false positives removed, largest first."""
-    scale = min(1.0, DETECTION_SIDE / max(image.size))
+    if coarse_first:
+        faces, smallest = _search(image, COARSE_SIDE)
+        # Every face that could count beside the largest one was big enough to be
+        # found at this size, so the finer search would change nothing.
+        if faces and SECOND_FACE_SHARE * faces[0][2] >= smallest:
+            return faces
+    faces, _ = _search(image, DETECTION_SIDE)
+    return faces
+
+
+def _search(image: Image.Image, side: int) -> tuple[list[Box], float]:
+    """Faces found on a copy whose longest side is at most `side` (in `image`'s
+    coordinates), and the smallest face side that copy could show."""
+    scale = min(1.0, side / max(image.size))
     if scale < 1:
         image = image.resize(
             (max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.Resampling.BOX
         )
     # Equalising makes the cascade less sensitive to under- or over-exposure.
     grey = cv2.equalizeHist(np.asarray(image.convert("L")))
+    # Half the measurable size: a face found but too small gets a useful message.
+    smallest = max(CASCADE_WINDOW, round(MIN_FACE_PIXELS * scale / 2))
     found, _, confidence = _cascade("haarcascade_frontalface_default.xml").detectMultiScale3(
         grey,
         scaleFactor=1.1,  # finer steps (1.05) gave extra false positives on test photos
         minNeighbors=5,  # OpenCV's usual trade-off between misses and false hits
-        # Half the measurable size: a face found but too small gets a useful message.
-        minSize=(max(24, round(MIN_FACE_PIXELS * scale / 2)),) * 2,
+        minSize=(smallest, smallest),
         outputRejectLevels=True,  # also return each box's final-stage confidence
     )
     boxes = [tuple(round(v / scale) for v in box) for box in found]
-    return _drop_false_positives(boxes, [float(c) for c in np.ravel(confidence)])
+    return _drop_false_positives(boxes, [float(c) for c in np.ravel(confidence)]), smallest / scale
 
 
 def _drop_false_positives(boxes: list[Box], confidence: list[float]) -> list[Box]:
@@ -203,7 +262,7 @@ def _drop_false_positives(boxes: list[Box], confidence: list[float]) -> list[Box
     for box in boxes[1:]:
         # A much smaller "face" is usually a pattern too, and one centred inside
         # the main face is a face feature (an eye, a nostril).
-        if box[2] < 0.35 * largest[2] or _centre_inside(box, largest):
+        if box[2] < SECOND_FACE_SHARE * largest[2] or _centre_inside(box, largest):
             continue
         kept.append(box)
     return kept
@@ -214,8 +273,11 @@ def _centre_inside(box: Box, outer: Box) -> bool:
     return outer[0] <= cx <= outer[0] + outer[2] and outer[1] <= cy <= outer[1] + outer[3]
 
 
-def _the_face(image: Image.Image) -> Box:
-    faces = _detect_faces(image)
+def _the_face(photo: Photo) -> Box:
+    """The one face's box, in the photo's own (full-size) coordinates."""
+    reduction = photo.reduction
+    found = _detect_faces(photo.image, coarse_first=max(photo.size) > DETECTION_SIDE)
+    faces = [tuple(round(v * reduction) for v in box) for box in found]
     if not faces:
         raise NoFaceFound(
             "We could not find a face in this photo. Please try again facing the camera "
@@ -231,7 +293,7 @@ def _the_face(image: Image.Image) -> Box:
         )
     # Rounding back to full size can overhang the border by a pixel.
     x, y = max(0, x), max(0, y)
-    return x, y, min(w, image.width - x), min(h, image.height - y)
+    return x, y, min(w, photo.size[0] - x), min(h, photo.size[1] - y)
 
 
 # Face zones as (left, top, right, bottom) fractions of the detected box. OpenCV's
@@ -529,9 +591,16 @@ def _measure(spec: _Spec, raw: float) -> Measure:
     return Measure(spec.key, spec.label, score, spec.texts[level], concerns)
 
 
-def _face_crop(image: Image.Image, box: Box) -> np.ndarray:
-    x, y, w, h = box
-    crop = np.asarray(image.crop((x, y, x + w, y + h)))
+def _face_crop(photo: Photo, box: Box, data: bytes) -> np.ndarray:
+    """The face box at FACE_SIZE, from pixels where the face is at least FACE_SIZE
+    wide: a face too small in a reduced decode is decoded again, as finely as it
+    needs, so the measurements never see less detail than the upload had."""
+    if photo.reduction > 1 and box[2] < FACE_SIZE * photo.reduction:
+        photo = load_photo(data, longest_side=math.ceil(max(photo.size) * FACE_SIZE / box[2]))
+    reduction = photo.reduction
+    x, y, w, h = (round(v / reduction) for v in box)
+    w, h = min(w, photo.image.width - x), min(h, photo.image.height - y)
+    crop = np.asarray(photo.image.crop((x, y, x + w, y + h)))
     # Area averaging when shrinking avoids aliasing that would read as texture.
     interpolation = cv2.INTER_AREA if w > FACE_SIZE else cv2.INTER_CUBIC
     return cv2.resize(crop, (FACE_SIZE, FACE_SIZE), interpolation=interpolation)
@@ -542,11 +611,11 @@ def analyse_face(data: bytes) -> FaceAnalysis:
 
     Raises a FaceAnalysisError subclass, with a patient-facing message, when the
     upload is not a usable photo of exactly one face."""
-    image = load_image(data)
-    box = _the_face(image)
-    raw = _raw_measures(_face_crop(image, box))
+    photo = load_photo(data, longest_side=DETECTION_SIDE)
+    box = _the_face(photo)
+    raw = _raw_measures(_face_crop(photo, box, data))
     measures = tuple(_measure(SPECS[key], value) for key, value in raw.items())
     concerns: dict[str, None] = {}
     for measure in sorted(measures, key=lambda m: -m.score):
         concerns.update(dict.fromkeys(measure.concerns))
-    return FaceAnalysis(face_box=box, image_size=image.size, measures=measures, concerns=tuple(concerns))
+    return FaceAnalysis(face_box=box, image_size=photo.size, measures=measures, concerns=tuple(concerns))

@@ -5,6 +5,7 @@ With nothing set, the site runs in development mode on an embedded SQLite file.
 required SECRET_KEY); everything else can be overridden one variable at a time.
 """
 
+import copy
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -125,6 +126,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # transactions take the write lock at BEGIN, so writers queue (within the timeout)
     # instead of deadlocking when two read-then-write transactions meet.
     DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
+# The dashboard's and the exports' reads (core.db.reading_for_analytics) go to this
+# alias: a PostgreSQL read replica in production, else the default database itself.
+# Either way tests mirror default instead of creating a second test database.
+ANALYTICS_DATABASE_URL = os.environ.get("ANALYTICS_DATABASE_URL", "")
+DATABASES["analytics"] = {
+    **(dj_database_url.parse(ANALYTICS_DATABASE_URL, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"])
+       if ANALYTICS_DATABASE_URL else copy.deepcopy(DATABASES["default"])),
+    "TEST": {"MIRROR": "default"},
+}
+DATABASE_ROUTERS = ["core.db.AnalyticsRouter"]
+ANALYTICS_READS_ROUTED = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -122,3 +122,28 @@ def pytest_collection_modifyitems(config, items):
         marker = item.get_closest_marker("django_db")
         if marker and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
             raise pytest.UsageError(f"{item.nodeid}: a transactional test needs serialized_rollback=True")
+
+
+def _transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db") if item is not None else None
+    return bool(marker and marker.kwargs.get("transaction"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After the last of a run of transactional tests, put the migrated data (catalog,
+    rules, roles, clinic profile) back. Such a test ends by emptying the database, and
+    serialized_rollback only restores it when the next transactional test starts; pytest
+    runs them last, but xdist's --dist loadfile hands a worker whole files, largest first,
+    so ordinary tests can follow them in the same worker."""
+    result = yield
+    # With no next test the session's teardown has already removed the test database.
+    if _transactional(item) and nextitem is not None and not _transactional(nextitem):
+        from django.db import connections
+        from pytest_django.plugin import blocking_manager_key
+
+        default = connections["default"]
+        if hasattr(default, "_test_serialized_contents"):
+            with item.config.stash[blocking_manager_key].unblock():
+                default.creation.deserialize_db_from_string(default._test_serialized_contents)
+    return result

@@ -11,3 +11,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # tables at once, so concurrent writers (tests/leads/test_concurrency.py) fail
     # instead of waiting their turn as they do on a real SQLite file.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}  # noqa: F405
+
+# Each test runs inside a transaction on the default connection; the `analytics` alias,
+# a mirror of default, is a second connection that cannot see those uncommitted rows.
+# tests/core/test_db.py switches the routing on in transactional tests.
+ANALYTICS_READS_ROUTED = False

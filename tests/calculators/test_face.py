@@ -15,7 +15,10 @@ import pytest
 from PIL import ExifTags, Image, ImageFile, PngImagePlugin
 from skimage import data
 
+from calculators import face
 from calculators.face import (
+    DETECTION_SIDE,
+    FACE_SIZE,
     MAX_PIXELS,
     NOTABLE,
     FaceAnalysis,
@@ -26,7 +29,9 @@ from calculators.face import (
     NoFaceFound,
     analyse_face,
     load_image,
+    load_photo,
 )
+from tests.calculators.photos import jpeg, large_portrait, large_portrait_jpeg
 
 ASTRONAUT_BOX = (177, 66, 95, 95)
 MEASURES = {"redness", "uneven_tone", "dark_spots", "texture", "shine", "under_eye_darkness"}
@@ -127,6 +132,99 @@ def test_large_photo_reports_the_face_in_its_own_coordinates(astronaut, baseline
     # Measured on a normalised face crop, so resolution barely moves the scores.
     for key, score in scores(analysis).items():
         assert abs(score - baseline[key]) <= 15, key
+
+
+def findings(analysis: FaceAnalysis) -> tuple[tuple[str, ...], set[str]]:
+    """What the patient is told: the concerns, and which measures are notable."""
+    return analysis.concerns, {m.key for m in analysis.measures if m.score >= NOTABLE}
+
+
+@pytest.fixture(scope="module")
+def phone_photo() -> bytes:
+    return large_portrait_jpeg()  # 4000 x 3000, the face about 574 px wide
+
+
+def decoded_sizes(monkeypatch) -> list[tuple[int, int]]:
+    """The size of every image the face analysis decodes from now on."""
+    sizes = []
+
+    def recording(data, **options):
+        photo = load_photo(data, **options)
+        sizes.append(photo.image.size)
+        return photo
+
+    monkeypatch.setattr(face, "load_photo", recording)
+    return sizes
+
+
+def test_a_twelve_megapixel_jpeg_gives_the_findings_of_the_same_photo_at_normal_size(astronaut, phone_photo):
+    normal = analyse_face(jpeg(astronaut))
+    large = analyse_face(phone_photo)
+
+    assert large.image_size == (4000, 3000)
+    scale, left = 3000 / 512, 500  # the portrait enlarged to 3000 px, centred in 4000
+    expected = (left + ASTRONAUT_BOX[0] * scale, ASTRONAUT_BOX[1] * scale, *(v * scale for v in ASTRONAUT_BOX[2:]))
+    assert np.allclose(large.face_box, expected, atol=0.06 * expected[2])
+    assert findings(large) == findings(normal)
+    for key, score in scores(large).items():
+        assert abs(score - scores(normal)[key]) <= 20, key
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale_for_the_analysis(monkeypatch, phone_photo):
+    sizes = decoded_sizes(monkeypatch)
+
+    analysis = analyse_face(phone_photo)
+
+    # Half size: the largest draft scale leaving the detection size (1024) covered;
+    # the face is then about 287 px wide, more than the measurements' FACE_SIZE.
+    assert sizes == [(2000, 1500)]
+    assert analysis.image_size == (4000, 3000)
+    assert analysis.face_box[2] / 2 > FACE_SIZE
+
+
+def test_a_photo_up_to_the_detection_size_is_decoded_whole(monkeypatch, astronaut):
+    sizes = decoded_sizes(monkeypatch)
+    analyse_face(jpeg(cv2.resize(astronaut, (DETECTION_SIDE, DETECTION_SIDE), interpolation=cv2.INTER_CUBIC)))
+    assert sizes == [(DETECTION_SIDE, DETECTION_SIDE)]
+
+
+def test_a_large_jpeg_for_keeping_is_decoded_whole(phone_photo):
+    assert load_image(phone_photo).size == (4000, 3000)
+
+
+def test_a_small_face_in_a_large_jpeg_is_measured_from_the_whole_photo(monkeypatch, astronaut):
+    # The portrait at 768 px in a 3072 x 2304 photo (its edges carried out to the
+    # frame): her face, about 150 px, would be about 75 px in the half-size decode,
+    # under FACE_SIZE, so it is decoded again whole and cropped as before.
+    portrait = cv2.resize(astronaut, (768, 768), interpolation=cv2.INTER_CUBIC)
+    upload = jpeg(cv2.copyMakeBorder(portrait, 768, 768, 1152, 1152, cv2.BORDER_REPLICATE))
+    sizes = decoded_sizes(monkeypatch)
+
+    analysis = analyse_face(upload)
+
+    assert sizes == [(1536, 1152), (3072, 2304)]
+    assert np.allclose(analysis.face_box, (1152 + 177 * 1.5, 768 + 66 * 1.5, 95 * 1.5, 95 * 1.5), atol=15)
+    reduced, whole = load_photo(upload, longest_side=DETECTION_SIDE), load_photo(upload)
+    crop = face._face_crop(reduced, analysis.face_box, upload)
+    assert np.array_equal(crop, face._face_crop(whole, analysis.face_box, upload))
+
+
+def test_exif_orientation_is_applied_to_a_reduced_decode(monkeypatch):
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6  # "rotate 90° clockwise to display"
+    sideways = Image.fromarray(large_portrait()).transpose(Image.Transpose.ROTATE_90)  # stored 3000 x 4000
+    sizes = decoded_sizes(monkeypatch)
+
+    analysis = analyse_face(jpeg(sideways, exif=exif))
+
+    assert sizes == [(2000, 1500)]  # upright
+    assert analysis.image_size == (4000, 3000)
+    assert np.allclose(analysis.face_box[:2], (500 + 177 * 3000 / 512, 66 * 3000 / 512), atol=40)
+
+
+def test_a_truncated_large_jpeg_is_refused_by_the_reduced_decode_too(phone_photo):
+    with pytest.raises(InvalidImage, match="could not open this file"):
+        analyse_face(phone_photo[: len(phone_photo) // 2])
 
 
 def red_tint(pixels: np.ndarray) -> np.ndarray:
