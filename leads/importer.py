@@ -77,6 +77,7 @@ from interactions.models import InteractionType, UserInteraction, UserSession
 from interactions.tracker import MAX_DATA_BYTES, journey_session_facts
 from leads.contact import normalise_contact
 from leads.models import ConsentMethod, Lead
+from leads.rollups import rollups_forget
 from leads.services import create_lead_from_form, lead_apply_score
 from scoring import engine
 from scoring.services import rules_active, score_journey, scoring_settings_get
@@ -224,7 +225,13 @@ def interactions_import(
                 # Everything was done for real, then undone: the counts are exact.
                 transaction.set_rollback(True)
         else:
-            run.run(batch_size)
+            try:
+                run.run(batch_size)
+            finally:
+                # History lands on past days and moves visitors' first-seen dates: the
+                # dashboard counts every day again (an import is rare; a read during
+                # it may have rolled up half of it).
+                rollups_forget()
     return ImportSummary(
         imported=run.imported,
         skipped=run.skipped,

@@ -12,11 +12,11 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from interactions.models import EngagementLevel, InteractionType, UserInteraction, UserSession
-from leads.models import CampaignCost, Lead, LeadStatus
+from leads.models import CampaignCost, Lead, LeadStatus, LeadStatusChange
+from leads.rollups import DailyCounts, daily_counts
 
 # Pipeline order: a lead at a later stage has passed the earlier ones.
 PIPELINE = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.BOOKED, LeadStatus.WON]
@@ -40,6 +40,19 @@ class Period:
     def previous(self) -> "Period":
         return Period(start=self.start - (self.end - self.start), end=self.start)
 
+    @property
+    def first_day(self) -> date:
+        return timezone.localdate(self.start)
+
+    @property
+    def last_day(self) -> date:
+        return timezone.localdate(self.end) - timedelta(days=1)
+
+    def daily_counts(self) -> DailyCounts:
+        """The day-by-day counts of this period and the one before: what the dashboard's
+        selectors share (leads.rollups)."""
+        return daily_counts(first=self.previous().first_day, last=self.last_day)
+
 
 def period_for_days(first: date, last: date) -> Period:
     """The period covering the days first..last inclusive, in the clinic's time zone."""
@@ -57,6 +70,31 @@ def _reached(stage: str) -> Q:
     """Leads that are at this stage or beyond, or ever were."""
     later = PIPELINE[PIPELINE.index(stage):]
     return Q(status__in=later) | Q(status_changes__to_status__in=later)
+
+
+def _now_at_or_beyond(stage: str) -> Q:
+    return Q(status__in=PIPELINE[PIPELINE.index(stage):])
+
+
+def _left_after(stage: str) -> Q:
+    """Leads that reached this stage once but are now before it (lost). With
+    `_now_at_or_beyond` it makes `_reached` as two disjoint sets, each counted
+    without a join to the history (which repeats a lead once per change) and without
+    a subquery in an aggregate's filter (which PostgreSQL runs once per lead): this
+    one is a semi-join in WHERE."""
+    later = PIPELINE[PIPELINE.index(stage):]
+    left = LeadStatusChange.objects.filter(to_status__in=later).exclude(lead__status__in=later)
+    return Q(pk__in=left.values("lead_id"))
+
+
+def _daily(period: Period, daily: DailyCounts | None) -> DailyCounts:
+    if daily is not None and daily.covers(period.first_day, period.last_day):
+        return daily
+    return daily_counts(first=period.first_day, last=period.last_day)
+
+
+def _in(period: Period, day: date) -> bool:
+    return period.first_day <= day <= period.last_day
 
 
 @dataclass(frozen=True)
@@ -90,26 +128,24 @@ class Overview:
         return _rate(converted, sum(row.interactions for row in self.by_tool))
 
 
-def overview(*, period: Period) -> Overview:
-    sessions = UserSession.objects.filter(created_at__gte=period.start, created_at__lt=period.end).count()
+def overview(*, period: Period, daily: DailyCounts | None = None) -> Overview:
+    daily = _daily(period, daily)
+    sessions = sum(row.sessions for row in daily.sessions if _in(period, row.day))
     leads = Lead.objects.filter(created_at__gte=period.start, created_at__lt=period.end).aggregate(
         total=Count("pk"), high=Count("pk", filter=Q(engagement_level=EngagementLevel.HIGH))
     )
-    counts = {
-        row["interaction_type"]: row
-        for row in UserInteraction.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
-        .values("interaction_type")
-        .annotate(total=Count("pk"), converted=Count("pk", filter=Q(converted=True)))
-    }
+    totals: dict[str, int] = {}
+    converted: dict[str, int] = {}
+    for (day, kind), (n, n_converted) in daily.interactions.items():
+        if _in(period, day):
+            totals[kind] = totals.get(kind, 0) + n
+            converted[kind] = converted.get(kind, 0) + n_converted
     labels = dict(InteractionType.choices)
-    by_tool = [
-        ToolRow(kind, labels[kind], counts.get(kind, {}).get("total", 0), counts.get(kind, {}).get("converted", 0))
-        for kind in TOOLS
-    ]
-    others = [(labels[kind], row["total"]) for kind, row in counts.items() if kind not in TOOLS]
+    by_tool = [ToolRow(kind, labels[kind], totals.get(kind, 0), converted.get(kind, 0)) for kind in TOOLS]
+    others = [(labels.get(kind, kind), total) for kind, total in totals.items() if kind not in TOOLS]
     return Overview(
         sessions=sessions,
-        interactions=sum(row["total"] for row in counts.values()),
+        interactions=sum(totals.values()),
         leads=leads["total"],
         high_intent_leads=leads["high"],
         by_tool=by_tool,
@@ -125,31 +161,28 @@ class FunnelStep:
     percent_of_previous: float | None
 
 
-def funnel(*, period: Period) -> list[FunnelStep]:
+def funnel(*, period: Period, daily: DailyCounts | None = None) -> list[FunnelStep]:
     """Visitors who arrived in the period, and how far they got."""
+    daily = _daily(period, daily)
     sessions = UserSession.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
-    # EXISTS per visitor, not "id IN (every session id that did something)": past
-    # work_mem PostgreSQL plans that IN list as a plain subplan, comparing every
-    # visitor with every interaction (the dashboard stopped answering at a million).
-    used_something = Exists(
-        UserInteraction.objects.filter(session_id=OuterRef("pk")).exclude(interaction_type=InteractionType.PAGE_ENGAGEMENT)
+    # Whether a visitor used something is in the daily counts (a visitor's later first
+    # use sends their day back to be counted again); being offered the form or becoming
+    # a lead changes the visitor's row, so those are counted live, from partial indexes.
+    prompted = sessions.filter(Q(contact_prompt_shown_count__gt=0) | Q(lead__isnull=False)).count()
+    leads = Lead.objects.filter(
+        Exists(sessions.filter(lead_id=OuterRef("pk")))
     )
-    visitors = sessions.aggregate(
-        total=Count("pk"),
-        engaged=Count("pk", filter=Q(used_something)),
-        prompted=Count("pk", filter=Q(contact_prompt_shown_count__gt=0) | Q(lead__isnull=False)),
-    )
-    leads = Lead.objects.filter(pk__in=sessions.filter(lead__isnull=False).values("lead_id"))
-    stages = leads.aggregate(
-        leads=Count("pk", distinct=True),
-        contacted=Count("pk", filter=_reached(LeadStatus.CONTACTED), distinct=True),
-        booked=Count("pk", filter=_reached(LeadStatus.BOOKED), distinct=True),
-        won=Count("pk", filter=_reached(LeadStatus.WON), distinct=True),
-    )
+    later_stages = (LeadStatus.CONTACTED, LeadStatus.BOOKED, LeadStatus.WON)
+    stages = leads.aggregate(leads=Count("pk"), **{
+        stage: Count("pk", filter=_now_at_or_beyond(stage)) for stage in later_stages
+    })
+    for stage in later_stages:
+        stages[stage] += leads.filter(_left_after(stage)).count()
+    in_period = [row for row in daily.sessions if _in(period, row.day)]
     counts = [
-        ("Visitors", visitors["total"]),
-        ("Used a tool or searched", visitors["engaged"]),
-        ("Offered the contact form", visitors["prompted"]),
+        ("Visitors", sum(row.sessions for row in in_period)),
+        ("Used a tool or searched", sum(row.engaged for row in in_period)),
+        ("Offered the contact form", prompted),
         ("Became leads", stages["leads"]),
         ("Contacted", stages["contacted"]),
         ("Booked", stages["booked"]),
@@ -172,19 +205,25 @@ class ScoreDistribution:
 
 def score_distribution(*, period: Period) -> ScoreDistribution:
     leads = Lead.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
-    by_band = dict(
+    by_band: dict[int, int] = {}
+    by_level: dict[str, int] = {}
+    total = count = 0
+    # One pass: at most 11 bands x 3 levels come back, summed here.
+    for band, level, n, points in (
         # integer / integer divides without a remainder in SQLite and PostgreSQL alike
         leads.annotate(band=ExpressionWrapper(F("lead_score") / 10, output_field=IntegerField()))
-        .values("band").annotate(n=Count("pk")).values_list("band", "n")
-    )
-    by_band[9] = by_band.get(9, 0) + by_band.pop(10, 0)  # 100 belongs to the top band
+        .values("band", "engagement_level").annotate(n=Count("pk"), points=Sum("lead_score")).order_by()
+        .values_list("band", "engagement_level", "n", "points")
+    ):
+        band = min(band, 9)  # 100 belongs to the top band
+        by_band[band] = by_band.get(band, 0) + n
+        by_level[level] = by_level.get(level, 0) + n
+        total, count = total + points, count + n
     bands = [(f"{b * 10}-{b * 10 + 9 if b < 9 else 100}", by_band.get(b, 0)) for b in range(10)]
-    by_level = dict(leads.values("engagement_level").annotate(n=Count("pk")).values_list("engagement_level", "n"))
-    average = leads.aggregate(total=Sum("lead_score"), n=Count("pk"))
     return ScoreDistribution(
         bands=bands,
         levels=[(label, by_level.get(value, 0)) for value, label in EngagementLevel.choices],
-        average=round(average["total"] / average["n"], 1) if average["n"] else None,
+        average=round(total / count, 1) if count else None,
     )
 
 
@@ -222,30 +261,31 @@ class AttributionRow:
         return _rate(self.won_value - self.spend, self.spend)
 
 
-def attribution(*, period: Period) -> list[AttributionRow]:
+def attribution(*, period: Period, daily: DailyCounts | None = None) -> list[AttributionRow]:
     """Sessions and leads by first-touch source, medium and campaign, with the
     campaign spend entered by staff. Direct traffic has empty UTM fields."""
     keys = ("utm_source", "utm_medium", "utm_campaign")
-    sessions = {
-        tuple(row[k] for k in keys): row["n"]
-        for row in UserSession.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
-        .values(*keys).annotate(n=Count("pk"))
-    }
+    sessions: dict[tuple[str, str, str], int] = {}
+    for row in _daily(period, daily).sessions:
+        if _in(period, row.day):
+            key = (row.utm_source, row.utm_medium, row.utm_campaign)
+            sessions[key] = sessions.get(key, 0) + row.sessions
+    sessions = {key: n for key, n in sessions.items() if n}
+    in_period = Lead.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
     leads = {
         tuple(row[k] for k in keys): row
-        for row in Lead.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
-        .values(*keys)
+        for row in in_period.values(*keys)
         .annotate(
-            n=Count("pk", distinct=True),
-            booked=Count("pk", filter=_reached(LeadStatus.BOOKED), distinct=True),
-            won=Count("pk", filter=Q(status=LeadStatus.WON), distinct=True),
+            n=Count("pk"),
+            booked=Count("pk", filter=_now_at_or_beyond(LeadStatus.BOOKED)),
+            won=Count("pk", filter=Q(status=LeadStatus.WON)),
+            value=Sum("value", filter=Q(status=LeadStatus.WON)),
         )
+        .order_by()
     }
-    won_values = {
-        tuple(row[k] for k in keys): row["value"] or Decimal("0")
-        for row in Lead.objects.filter(created_at__gte=period.start, created_at__lt=period.end, status=LeadStatus.WON)
-        .values(*keys).annotate(value=Sum("value"))
-    }
+    for row in in_period.filter(_left_after(LeadStatus.BOOKED)).values(*keys).annotate(n=Count("pk")).order_by():
+        leads[tuple(row[k] for k in keys)]["booked"] += row["n"]
+    won_values = {key: row["value"] or Decimal("0") for key, row in leads.items()}
     spend = {
         (row["utm_source"], row["utm_campaign"]): row["amount"]
         for row in CampaignCost.objects.filter(
@@ -273,16 +313,11 @@ class DayRow:
     by_type: dict[str, int]
 
 
-def interactions_per_day(*, period: Period) -> list[DayRow]:
-    rows = (
-        UserInteraction.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
-        .annotate(day=TruncDate("created_at"))
-        .values("day", "interaction_type")
-        .annotate(n=Count("pk"))
-    )
+def interactions_per_day(*, period: Period, daily: DailyCounts | None = None) -> list[DayRow]:
     days: dict[date, dict[str, int]] = {}
-    for row in rows:
-        days.setdefault(row["day"], {})[row["interaction_type"]] = row["n"]
+    for (day, kind), (n, _) in sorted(_daily(period, daily).interactions.items()):
+        if _in(period, day):
+            days.setdefault(day, {})[kind] = n
     first = timezone.localdate(period.start)
     result = []
     for offset in range(period.days):
