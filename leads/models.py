@@ -322,6 +322,8 @@ class DailyInteractionCount(models.Model):
     converted = models.PositiveIntegerField()
 
     class Meta:
+        # Internal bookkeeping: no staff role reads or edits it.
+        default_permissions = ()
         constraints = [
             models.UniqueConstraint(fields=["day", "interaction_type"], name="daily_interaction_count_unique"),
         ]
@@ -342,6 +344,7 @@ class DailySessionCount(models.Model):
     engaged = models.PositiveIntegerField()
 
     class Meta:
+        default_permissions = ()
         constraints = [
             models.UniqueConstraint(fields=["day", "utm_source", "utm_medium", "utm_campaign"],
                                     name="daily_session_count_unique"),
@@ -358,6 +361,9 @@ class RolledUpDay(models.Model):
     day = models.DateField(primary_key=True)
     rolled_up_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        default_permissions = ()
+
     def __str__(self) -> str:
         return f"{self.day} rolled up"
 
@@ -369,6 +375,9 @@ class RollupWatermark(models.Model):
 
     interaction_id = models.BigIntegerField(default=0)
     session_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        default_permissions = ()
 
     def __str__(self) -> str:
         return f"Roll-up seen up to interaction {self.interaction_id}, visitor {self.session_id}"
