@@ -1,9 +1,13 @@
-"""A paginator for the admin's biggest lists: PostgreSQL's own estimate of a table's
-rows instead of counting a million of them on every page."""
+"""For the admin's biggest lists: PostgreSQL's own estimate of a table's rows instead
+of counting a million of them on every page, and the date hierarchy's years found
+from the index."""
+
+from datetime import datetime
 
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Max, Min, QuerySet
+from django.utils import timezone
 from django.utils.functional import cached_property
 
 
@@ -33,3 +37,24 @@ class EstimatedCountPaginator(Paginator):
             row = cursor.fetchone()
         # -1 (or nothing): never analysed yet.
         return int(row[0]) if row and row[0] >= 0 else None
+
+
+class IndexedYearsQuerySet(QuerySet):
+    """What the admin's date hierarchy asks first, the years that have rows, found from
+    the date index (the first and last row, then one LIMIT 1 probe a year) instead of
+    truncating every row's date: on a million interactions that took most of a second."""
+
+    def datetimes(self, field_name, kind, order="ASC", tzinfo=None):
+        if kind != "year":
+            return super().datetimes(field_name, kind, order=order, tzinfo=tzinfo)
+        zone = tzinfo or timezone.get_current_timezone()
+        span = self.order_by().aggregate(first=Min(field_name), last=Max(field_name))
+        if span["first"] is None:
+            return []
+        years = []
+        for year in range(span["first"].astimezone(zone).year, span["last"].astimezone(zone).year + 1):
+            start = datetime(year, 1, 1, tzinfo=zone)
+            if self.filter(**{f"{field_name}__gte": start,
+                              f"{field_name}__lt": datetime(year + 1, 1, 1, tzinfo=zone)}).exists():
+                years.append(start)
+        return years if order == "ASC" else years[::-1]

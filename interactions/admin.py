@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from core.paginators import EstimatedCountPaginator
+from core.paginators import EstimatedCountPaginator, IndexedYearsQuerySet
 from core.permissions import CONTACT_PERMISSION
 from core.redaction import person_names, redact, redact_data, redact_value
 from interactions.models import UserInteraction, UserSession
@@ -260,6 +260,10 @@ class UserInteractionAdmin(RedactedInteractionMixin, LeadPrivacyMixin, ReadOnlyA
     marketing_search_fields = ("session__public_id",)
     date_hierarchy = "created_at"
     change_list_template = "admin/interactions/userinteraction/change_list.html"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return IndexedYearsQuerySet(model=queryset.model, query=queryset.query, using=queryset._db)
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
