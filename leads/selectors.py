@@ -162,14 +162,14 @@ def funnel(*, period: Period, daily: DailyCounts | None = None) -> list[FunnelSt
     # use sends their day back to be counted again); being offered the form or becoming
     # a lead changes the visitor's row, so those are counted live, from partial indexes.
     prompted = sessions.filter(Q(contact_prompt_shown_count__gt=0) | Q(lead__isnull=False)).count()
-    # From the visitors' side (an index holds their leads), counting each lead once.
-    converted = sessions.filter(lead__isnull=False)
+    # The leads those visitors became (an index holds them): a semi-join, each lead once.
+    leads = Lead.objects.filter(pk__in=sessions.filter(lead__isnull=False).values("lead_id"))
     later_stages = (LeadStatus.CONTACTED, LeadStatus.BOOKED, LeadStatus.WON)
-    stages = converted.aggregate(leads=Count("lead", distinct=True), **{
-        stage: Count("lead", distinct=True, filter=Q(lead__status__in=_later(stage))) for stage in later_stages
+    stages = leads.aggregate(leads=Count("pk"), **{
+        stage: Count("pk", filter=Q(status__in=_later(stage))) for stage in later_stages
     })
-    left = converted.filter(lead__status_changes__to_status__in=_later(LeadStatus.CONTACTED)).aggregate(**{
-        stage: Count("lead", distinct=True, filter=_left_after(stage, lead="lead__")) for stage in later_stages
+    left = leads.filter(_left_after(LeadStatus.CONTACTED)).aggregate(**{
+        stage: Count("pk", distinct=True, filter=_left_after(stage)) for stage in later_stages
     })
     for stage in later_stages:
         stages[stage] += left[stage]
