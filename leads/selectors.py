@@ -361,19 +361,19 @@ class RulePerformance:
         return _rate(self.won, self.leads)
 
 
-# Each lead's reasons as rows (rule name per reason), a lead's rule counted once; the
-# JSON functions differ, the rest is shared.
-_REASON_ROWS = {
+# Each lead's rules, once per lead, as rows `r.rule` beside the lead `l`.
+_LEAD_RULES = {
+    # Deduplicated per lead by a lateral subquery: PostgreSQL memoizes it across
+    # leads with the same reasons, and no sort of every (lead, rule) pair is needed.
     "postgresql": (
-        "CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(l.score_reasons) = 'array' "
-        "THEN l.score_reasons ELSE '[]'::jsonb END) AS e",
-        "e ->> 'rule'",
-        "jsonb_typeof(e) = 'object' AND jsonb_typeof(e -> 'rule') = 'string'",
+        "CROSS JOIN LATERAL (SELECT DISTINCT e ->> 'rule' AS rule FROM jsonb_array_elements("
+        "CASE WHEN jsonb_typeof(l.score_reasons) = 'array' THEN l.score_reasons ELSE '[]'::jsonb END) AS e "
+        "WHERE jsonb_typeof(e) = 'object' AND jsonb_typeof(e -> 'rule') = 'string') AS r"
     ),
     "sqlite": (
-        ", json_each(CASE WHEN json_type(l.score_reasons) = 'array' THEN l.score_reasons ELSE '[]' END) AS e",
-        "json_extract(e.value, '$.rule')",
-        "e.type = 'object' AND json_type(e.value, '$.rule') = 'text'",
+        "JOIN (SELECT DISTINCT l2.id AS lead_id, json_extract(e.value, '$.rule') AS rule FROM leads_lead AS l2, "
+        "json_each(CASE WHEN json_type(l2.score_reasons) = 'array' THEN l2.score_reasons ELSE '[]' END) AS e "
+        "WHERE e.type = 'object' AND json_type(e.value, '$.rule') = 'text') AS r ON r.lead_id = l.id"
     ),
 }
 
@@ -384,29 +384,23 @@ def rule_performance(*, rule_names: list[str]) -> tuple[list[RulePerformance], R
     database (reading every lead's reasons into Python took seconds at 100,000 leads):
     one query for the rules, one for the baseline."""
     booked = _later(LeadStatus.BOOKED)
+    marks = ", ".join(["%s"] * len(booked))
     # Leads whose history reached booked: a join to their distinct ids (hashed once).
-    reached = ("LEFT JOIN (SELECT DISTINCT lead_id FROM leads_leadstatuschange WHERE to_status IN ({})) AS b "
-               "ON b.lead_id = l.id").format(", ".join(["%s"] * len(booked)))
-    flags = ("CASE WHEN l.status IN ({}) OR b.lead_id IS NOT NULL THEN 1 ELSE 0 END AS booked, "
-             "CASE WHEN l.status = %s THEN 1 ELSE 0 END AS won").format(", ".join(["%s"] * len(booked)))
-    flag_params = [*booked, LeadStatus.WON]
-    unnest, rule, is_rule = _REASON_ROWS[connection.vendor]
+    reached = (f"LEFT JOIN (SELECT DISTINCT lead_id FROM leads_leadstatuschange WHERE to_status IN ({marks})) AS b "
+               "ON b.lead_id = l.id")
+    sums = (f"SUM(CASE WHEN l.status IN ({marks}) OR b.lead_id IS NOT NULL THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN l.status = %s THEN 1 ELSE 0 END)")
     totals = {name: [0, 0, 0] for name in rule_names}
     with connection.cursor() as cursor:
         if rule_names:
             cursor.execute(
-                f"SELECT r.rule, COUNT(*), SUM(r.booked), SUM(r.won) FROM ("
-                f"SELECT DISTINCT l.id, {rule} AS rule, {flags} FROM leads_lead AS l {unnest} {reached} "
-                f"WHERE {is_rule} AND {rule} IN ({', '.join(['%s'] * len(rule_names))})"
-                f") AS r GROUP BY r.rule",
-                [*flag_params, *booked, *rule_names],
+                f"SELECT r.rule, COUNT(*), {sums} FROM leads_lead AS l {_LEAD_RULES[connection.vendor]} {reached} "
+                f"WHERE r.rule IN ({', '.join(['%s'] * len(rule_names))}) GROUP BY r.rule",
+                [*booked, LeadStatus.WON, *booked, *rule_names],
             )
             for name, n, n_booked, n_won in cursor.fetchall():
                 totals[name] = [n, int(n_booked or 0), int(n_won or 0)]
-        cursor.execute(
-            f"SELECT COUNT(*), SUM(r.booked), SUM(r.won) FROM (SELECT l.id, {flags} FROM leads_lead AS l {reached}) AS r",
-            [*flag_params, *booked],
-        )
+        cursor.execute(f"SELECT COUNT(*), {sums} FROM leads_lead AS l {reached}", [*booked, LeadStatus.WON, *booked])
         leads, n_booked, n_won = cursor.fetchone()
     return (
         [RulePerformance(name, *counts) for name, counts in totals.items()],
