@@ -58,8 +58,9 @@ run: demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # Debian packages the tests use for real: chromium (browser tests), espeak-ng and
-# sox (spoken test recordings). Installed when missing and we are root.
-SYSTEM_TOOLS := chromium espeak-ng sox
+# sox (spoken test recordings), redis-server (two web servers sharing one Redis).
+# Installed when missing and we are root.
+SYSTEM_TOOLS := chromium espeak-ng sox redis-server
 system-packages:
 	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
 	if [ -n "$$missing" ]; then \

@@ -258,6 +258,9 @@ VISITOR_COOKIE_NAME = "clinic_visitor"
 VISITOR_COOKIE_AGE_SECONDS = 60 * 60 * 24 * 180
 # A visitor who comes back after this long without a request starts a new visit.
 VISIT_GAP_SECONDS = 30 * 60
+# Each process keeps the scoring rules and settings in memory and checks the shared
+# cache for a change at most this often (scoring.services.scoring_config).
+SCORING_CONFIG_CHECK_SECONDS = float(os.environ.get("SCORING_CONFIG_CHECK_SECONDS", "1"))
 
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION

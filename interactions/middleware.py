@@ -4,17 +4,17 @@ mode, only once they have accepted tracking)."""
 from django.conf import settings
 
 from interactions.cookie_consent import tracking_allowed
-from interactions.services import (
-    UTM_FIELDS,
-    client_ip,
-    external_referrer,
-    session_from_cookie,
-    session_start,
-    session_touch,
-)
+from interactions.services import session_from_cookie, session_start_for, session_touch
 
 # Requests that are not a patient looking at the clinic's pages.
 UNTRACKED_PREFIXES = ("/admin/", "/static/", "/media/", "/favicon.ico", "/robots.txt", "/api/schema")
+
+
+def finds_its_visitor(view_class):
+    """Mark a view that reads the visitor's session itself (the tracking endpoint, which
+    locks it as it reads it): the middleware leaves request.user_session to it."""
+    view_class.finds_its_visitor = True
+    return view_class
 
 
 class UserSessionMiddleware:
@@ -23,27 +23,9 @@ class UserSessionMiddleware:
 
     def __call__(self, request):
         request.user_session = None
-        if request.path.startswith(UNTRACKED_PREFIXES):
-            return self.get_response(request)
-
-        session = session_from_cookie(request.COOKIES.get(settings.VISITOR_COOKIE_NAME, ""))
-        allowed = tracking_allowed(request)
-        if session is not None:
-            if allowed:
-                session_touch(session=session)
-        elif allowed:
-            session = session_start(
-                landing_page=request.get_full_path(),
-                referrer=external_referrer(request.META.get("HTTP_REFERER", ""), request.get_host()),
-                utm={name: request.GET.get(name, "") for name in UTM_FIELDS},
-                user_agent=request.META.get("HTTP_USER_AGENT", ""),
-                ip=client_ip(request),
-            )
-        request.user_session = session
-
         response = self.get_response(request)
-        # A session started (here or by interactions.services.visitor_session) or given
-        # a new key (on giving contact details) during this request carries its cookie.
+        # A session started (here, by the view, or by interactions.services.visitor_session)
+        # or given a new key (on giving contact details) during this request carries its cookie.
         issued = getattr(request.user_session, "issued_cookie", None)
         if issued:
             response.set_cookie(
@@ -55,3 +37,18 @@ class UserSessionMiddleware:
                 secure=settings.VISITOR_COOKIE_SECURE,
             )
         return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        # Once the address is resolved: a page that does not exist starts no visitor.
+        view_class = getattr(view_func, "view_class", None)
+        if request.path.startswith(UNTRACKED_PREFIXES) or getattr(view_class, "finds_its_visitor", False):
+            return None
+        session = session_from_cookie(request.COOKIES.get(settings.VISITOR_COOKIE_NAME, ""))
+        allowed = tracking_allowed(request)
+        if session is not None:
+            if allowed:
+                session_touch(session=session)
+        elif allowed:
+            session = session_start_for(request)
+        request.user_session = session
+        return None

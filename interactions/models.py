@@ -58,6 +58,10 @@ class UserSession(models.Model):
         max_length=10, choices=EngagementLevel.choices, default=EngagementLevel.LOW
     )
 
+    # What scoring one more event needs of the journey so far (scoring.incremental);
+    # once the visitor is a lead, the lead's own state is used instead.
+    scoring_state = models.JSONField(null=True, blank=True, editable=False)
+
     lead = models.ForeignKey(
         "leads.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
     )

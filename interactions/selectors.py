@@ -4,6 +4,7 @@ journeys as plain data for scoring in memory."""
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 
@@ -50,16 +51,19 @@ class Journey:
 
     steps: list[Step]
     session_facts: SessionFacts
+    last_at: datetime | None = None  # when the newest step happened
 
 
 def lead_journeys(*, lead_ids: Iterable[int]) -> dict[int, Journey]:
     """The journeys of these leads, read in three queries and no locks."""
     lead_ids = list(lead_ids)
     steps: dict[int, list] = defaultdict(list)
+    last_at: dict[int, datetime] = {}
     rows = (UserInteraction.objects.filter(lead_id__in=lead_ids).order_by("lead_id", "created_at", "pk")
-            .values_list("lead_id", "interaction_type", "data"))
-    for lead_id, kind, data in rows:
+            .values_list("lead_id", "interaction_type", "data", "created_at"))
+    for lead_id, kind, data, created_at in rows:
         steps[lead_id].append(Step(kind, data))
+        last_at[lead_id] = created_at
     totals = {
         row["lead_id"]: row
         for row in UserSession.objects.filter(lead_id__in=lead_ids).order_by().values("lead_id")
@@ -73,7 +77,7 @@ def lead_journeys(*, lead_ids: Iterable[int]) -> dict[int, Journey]:
     journeys = {}
     for lead_id in lead_ids:
         total, utm = totals.get(lead_id), latest.get(lead_id, {})
-        journeys[lead_id] = Journey(steps=steps.get(lead_id, []), session_facts=SessionFacts(
+        journeys[lead_id] = Journey(steps=steps.get(lead_id, []), last_at=last_at.get(lead_id), session_facts=SessionFacts(
             # A lead with no session is scored as one fresh visit (UserSession's defaults).
             engagement_seconds=total["engagement_seconds"] if total else 0,
             visit_count=total["visit_count"] if total else 1,

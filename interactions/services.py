@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.db.models import F
 from django.utils import timezone
 
+from interactions.journey import visit_gap_passed
 from interactions.models import UserSession
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
@@ -127,32 +128,58 @@ def session_cookie_issue(*, session: UserSession) -> str:
     return session.issued_cookie
 
 
-def session_from_cookie(value: str) -> UserSession | None:
-    """The session whose cookie this is, or None for a forged, stale or malformed one."""
+def cookie_read(value: str) -> tuple[uuid.UUID, str] | None:
+    """The public id and secret a visitor cookie holds; None for a malformed one."""
     public_id, _, secret = (value or "")[:MAX_COOKIE_LENGTH].partition(".")
     if not secret:
         return None
     try:
-        public_id = uuid.UUID(public_id)
+        return uuid.UUID(public_id), secret
     except ValueError:
         return None
-    session = UserSession.objects.filter(public_id=public_id).first()
-    if session is None or not hmac.compare_digest(session.cookie_key_hash, _cookie_key_hash(secret)):
+
+
+def cookie_matches(session: UserSession | None, secret: str) -> bool:
+    """Whether the secret is this session's (so the cookie is really its browser's)."""
+    return session is not None and hmac.compare_digest(session.cookie_key_hash, _cookie_key_hash(secret))
+
+
+def session_from_cookie(value: str) -> UserSession | None:
+    """The session whose cookie this is, or None for a forged, stale or malformed one."""
+    parts = cookie_read(value)
+    if parts is None:
         return None
-    return session
+    public_id, secret = parts
+    session = UserSession.objects.filter(public_id=public_id).first()
+    return session if cookie_matches(session, secret) else None
+
+
+def session_start_for(request: HttpRequest) -> UserSession:
+    """A new visitor, with the first touch this request shows (landing page, external
+    referrer, campaign), their browser and a hash of their address."""
+    return session_start(
+        landing_page=request.get_full_path(),
+        referrer=external_referrer(request.META.get("HTTP_REFERER", ""), request.get_host()),
+        utm={name: request.GET.get(name, "") for name in UTM_FIELDS},
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        ip=client_ip(request),
+    )
 
 
 def session_touch(*, session: UserSession, now: datetime | None = None) -> None:
-    """Note that the visitor is still here; a long gap starts a new visit."""
+    """Note that the visitor is still here; a long gap starts a new visit. Writes at
+    most once a minute, and only over the last_seen_at it read: a tracked event (or
+    another tab) that moved it meanwhile has counted the visit already."""
     now = now or timezone.now()
-    gap = now - session.last_seen_at
-    if gap < LAST_SEEN_PRECISION:
+    if now - session.last_seen_at < LAST_SEEN_PRECISION:
         return
+    new_visit = visit_gap_passed(session.last_seen_at, now, gap_seconds=settings.VISIT_GAP_SECONDS)
     updates = {"last_seen_at": now}
-    if gap >= timedelta(seconds=settings.VISIT_GAP_SECONDS):
+    if new_visit:
         updates["visit_count"] = F("visit_count") + 1
-    UserSession.objects.filter(pk=session.pk).update(**updates)
-    session.refresh_from_db(fields=["last_seen_at", "visit_count"])
+    if UserSession.objects.filter(pk=session.pk, last_seen_at=session.last_seen_at).update(**updates):
+        session.last_seen_at = now
+        session.visit_count += new_visit
 
 
 def visitor_session(request: HttpRequest) -> UserSession:

@@ -1,20 +1,26 @@
 """The universal interaction tracker: record what a visitor did, score it, and
 decide when to offer the contact form."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
+from core import sql
+from interactions import journey
 from interactions.models import InteractionType, UserInteraction, UserSession
+from interactions.services import cookie_matches, cookie_read
 from interactions.signals import lead_journey_scored
-from scoring import engine
-from scoring.services import score_journey, scoring_settings_get
+from scoring import engine, incremental
+from scoring.services import scoring_config
 
 MAX_DATA_BYTES = 20_000
 
@@ -75,7 +81,90 @@ def _validated_data(interaction_type: str, data: Mapping[str, Any] | None) -> di
     return dict(data)
 
 
-@transaction.atomic
+class JourneyChanged(Exception):
+    """Another browser of the same lead added to the lead's journey while this event
+    was being scored (the lead's journey_version moved): score it again."""
+
+
+# A lead's journey is written with a version check instead of a second lock; losing
+# the race this often in a row means something is wrong.
+JOURNEY_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Tracked:
+    interaction: UserInteraction
+    session: UserSession
+    result: engine.ScoreResult
+    show_contact_prompt: bool = False
+
+
+@cache
+def _journey_read(key: str, using: str) -> tuple[str, sql.Columns, sql.Columns]:
+    """_journey_locked's SELECT, built once (core.sql): the session by `key` (id or
+    public_id), locked, joined to its lead, with the lead's totals over all its
+    sessions."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    lead_model = UserSession._meta.get_field("lead").related_model
+    session_columns, lead_columns = sql.Columns(UserSession, "s", using), sql.Columns(lead_model, "l", using)
+    sessions = quote(UserSession._meta.db_table)
+    totals = [
+        f"(SELECT SUM(t.{quote(column)}) FROM {sessions} t WHERE t.lead_id = s.lead_id)"
+        for column in ("engagement_seconds", "visit_count")
+    ]
+    statement = (
+        f"SELECT {session_columns.sql}, {lead_columns.sql}, {', '.join(totals)} "
+        f"FROM {sessions} s LEFT JOIN {quote(lead_model._meta.db_table)} l ON l.id = s.lead_id "
+        f"WHERE s.{quote(key)} = %s"
+        + (" FOR UPDATE OF s" if connection.features.has_select_for_update_of else "")
+    )
+    return statement, session_columns, lead_columns
+
+
+def _journey_locked(*, key: str, value: Any, using: str = "default") -> UserSession | None:
+    """The visitor's session, locked until the transaction ends, with its lead (if
+    they are one) and the lead's totals over all their sessions: one query."""
+    statement, session_columns, lead_columns = _journey_read(key, using)
+    connection = connections[using]
+    value = UserSession._meta.get_field(key).get_db_prep_value(value, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [value])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    session = session_columns.instance(row[: len(session_columns)])
+    lead_values = row[len(session_columns): len(session_columns) + len(lead_columns)]
+    session.lead = lead_columns.instance(lead_values) if session.lead_id else None
+    session.lead_engagement_seconds, session.lead_visit_count = row[-2:]
+    return session
+
+
+def _journey_of(session: UserSession, ruleset: incremental.RuleSet) -> journey.LiveJourney:
+    """The journey an event of this (locked) session extends: its lead's, or its own."""
+    if session.lead_id:
+        return journey.LiveJourney(
+            state=incremental.state_from_data(session.lead.scoring_state, ruleset),
+            engagement_seconds=session.lead_engagement_seconds or 0,
+            visit_count=session.lead_visit_count or 0,
+        )
+    # A session with no interaction yet has nothing to fold.
+    state = incremental.state_new(ruleset) if not session.interaction_count else None
+    return journey.LiveJourney(
+        state=incremental.state_from_data(session.scoring_state, ruleset) or state,
+        engagement_seconds=session.engagement_seconds,
+        visit_count=session.visit_count,
+    )
+
+
+def journey_stored_steps(session: UserSession) -> list[tuple[datetime, engine.Step]]:
+    """The journey's stored steps, oldest first, with when each happened."""
+    rows = journey_interactions(session=session).order_by("created_at", "pk").values_list(
+        "created_at", "interaction_type", "data"
+    )
+    return [(created_at, engine.Step(kind, data)) for created_at, kind, data in rows]
+
+
 def track_user_interaction(
     session: UserSession,
     interaction_type: str,
@@ -86,30 +175,113 @@ def track_user_interaction(
     occurred_at: datetime | None = None,
     submission_key: str | None = None,
 ) -> UserInteraction:
-    """Record one interaction, score the journey it completes, update the session.
+    """Record one interaction, score the journey it extends, update the session.
 
     With a `submission_key` (the one-time id of the form that was posted), posting the
     same form again returns the interaction recorded the first time."""
+    return track_event(
+        lambda: _journey_locked(key="id", value=session.pk), interaction_type, data, page_url=page_url,
+        engagement_seconds=engagement_seconds, occurred_at=occurred_at, submission_key=submission_key,
+    ).interaction
+
+
+def track_visitor_event(
+    *,
+    cookie: str,
+    start: Callable[[], UserSession],
+    interaction_type: str,
+    data: Mapping[str, Any] | None = None,
+    page_url: str = "",
+    engagement_seconds: int = 0,
+    prompt_page: str | None = None,
+) -> Tracked:
+    """An event the visitor's browser reports itself (the tracking endpoint): the
+    visitor whose cookie this is, read and locked in one query, or a new visitor from
+    `start()` when the cookie names none. The request is the visitor being seen, so a
+    long silence before it starts a new visit."""
+    started: list[UserSession] = []
+
+    def locate() -> UserSession:
+        parts = cookie_read(cookie)
+        if parts is not None and not started:
+            session = _journey_locked(key="public_id", value=parts[0])
+            if cookie_matches(session, parts[1]):
+                return session
+        if not started:
+            started.append(start())  # new, so nobody else can hold it: no lock to take
+        return started[0]
+
+    return track_event(
+        locate, interaction_type, data, page_url=page_url, engagement_seconds=engagement_seconds,
+        prompt_page=prompt_page, starts_visits=True,
+    )
+
+
+def track_event(
+    locate: Callable[[], UserSession | None],
+    interaction_type: str,
+    data: Mapping[str, Any] | None = None,
+    *,
+    page_url: str = "",
+    engagement_seconds: int = 0,
+    occurred_at: datetime | None = None,
+    submission_key: str | None = None,
+    prompt_page: str | None = None,
+    starts_visits: bool = False,
+) -> Tracked | None:
+    """track_user_interaction for a session found by `locate` (which reads it with
+    _journey_locked: None when there is no such visitor, and then nothing is done).
+    With `prompt_page`, also decide whether to offer the contact form on that page,
+    recorded in the same write. `starts_visits`: the event is the browser's request
+    itself (the tracking endpoint, which the middleware leaves alone), so it counts a
+    new visit after a long silence. Never re-reads the journey when the event is its
+    newest and the rules have not changed since its last event (scoring.incremental)."""
     data = _validated_data(interaction_type, data)
     if engagement_seconds < 0:
         raise ValidationError({"engagement_seconds": "Engagement time cannot be negative."})
     occurred_at = occurred_at or timezone.now()
-    # Lock the visitor so two tabs tracking at once cannot both miss each other.
-    session = UserSession.objects.select_for_update().get(pk=session.pk)
+    for _ in range(JOURNEY_ATTEMPTS - 1):
+        try:
+            with transaction.atomic():
+                return _track(locate, interaction_type, data, page_url=page_url,
+                              engagement_seconds=engagement_seconds, occurred_at=occurred_at,
+                              submission_key=submission_key, prompt_page=prompt_page,
+                              starts_visits=starts_visits)
+        except JourneyChanged:
+            continue
+    with transaction.atomic():
+        return _track(locate, interaction_type, data, page_url=page_url, engagement_seconds=engagement_seconds,
+                      occurred_at=occurred_at, submission_key=submission_key, prompt_page=prompt_page,
+                      starts_visits=starts_visits)
+
+
+def _track(locate, interaction_type, data, *, page_url, engagement_seconds, occurred_at, submission_key,
+           prompt_page, starts_visits) -> Tracked | None:
+    # Locked, so two tabs tracking at once cannot both miss each other.
+    session = locate()
+    if session is None:
+        return None
     if submission_key:
         # After taking the lock: a simultaneous duplicate waits for the first to commit.
         recorded = UserInteraction.objects.filter(external_id=submission_key).first()
         if recorded is not None:
             if recorded.session_id == session.pk:
-                return recorded
+                return Tracked(recorded, session, engine.result_of([]))
             submission_key = None  # another visitor's id (a copied page): record, not under it
-    session.engagement_seconds += engagement_seconds
 
-    result = score_journey(
-        steps=[*journey_of_session(session=session, until=occurred_at), engine.Step(interaction_type, data)],
-        session_facts=journey_session_facts(session=session),
+    config = scoring_config()
+    ruleset = config.ruleset
+    visitor_journey = _journey_of(session, ruleset)
+    later = []
+    if visitor_journey.state is None or not journey.in_order(visitor_journey.state, occurred_at):
+        # No state for these rules yet, or an event from the past: fold the stored steps.
+        later = journey.journey_rebuild(visitor_journey, journey_stored_steps(session), at=occurred_at, ruleset=ruleset)
+    event = journey.Event(interaction_type, data, engagement_seconds, occurred_at)
+    result = journey.journey_step(
+        session, visitor_journey, event, ruleset=ruleset, thresholds=config.thresholds,
+        visit_gap_seconds=settings.VISIT_GAP_SECONDS if starts_visits else None,
     )
-    interaction = UserInteraction.objects.create(
+    interaction = sql.insert(UserInteraction(
         session=session,
         lead_id=session.lead_id,
         interaction_type=interaction_type,
@@ -120,18 +292,31 @@ def track_user_interaction(
         score_reasons=result.reasons_as_data(),
         created_at=occurred_at,
         external_id=submission_key,
-    )
+    ))
+    if later:
+        journey.journey_catch_up(visitor_journey, later, ruleset=ruleset)
+        now_result = journey.journey_score(session, visitor_journey, ruleset=ruleset, thresholds=config.thresholds)
+        session.score, session.engagement_level = now_result.points, now_result.level
+    else:
+        now_result = result
 
-    session.interaction_count += 1
-    session.score = result.points
-    session.engagement_level = result.level
-    session.last_seen_at = max(session.last_seen_at, occurred_at)
-    session.save(
-        update_fields=["interaction_count", "engagement_seconds", "score", "engagement_level", "last_seen_at"]
-    )
+    fields = ["interaction_count", "engagement_seconds", "visit_count", "score", "engagement_level", "last_seen_at"]
+    show = False
+    if prompt_page is not None:
+        show = should_show_contact_form(session, page=prompt_page, now=occurred_at)
+        if show:
+            fields += _prompt_offered(session, page=prompt_page, now=occurred_at)
     if session.lead_id:
-        lead_journey_scored.send(sender=UserInteraction, interaction=interaction, result=result)
-    return interaction
+        lead = session.lead
+        lead_journey_scored.send(
+            sender=UserInteraction, interaction=interaction, result=now_result, lead=lead,
+            journey_state=visitor_journey.state.as_data(),
+        )
+    else:
+        session.scoring_state = visitor_journey.state.as_data()
+        fields.append("scoring_state")
+    sql.update(session, fields)
+    return Tracked(interaction, session, result, show)
 
 
 def _prompt_pages_this_visit(session: UserSession) -> list[str]:
@@ -151,7 +336,7 @@ def should_show_contact_form(session: UserSession, *, page: str = "", now: datet
     # unverified enquiry; asking again would show them it did not make them a lead.
     if session.lead_id or session.converted_at:
         return False
-    config = scoring_settings_get()
+    config = scoring_config().settings
     now = now or timezone.now()
     if session.contact_prompt_dismissed_at is not None:
         cooldown = timedelta(minutes=config.contact_prompt_cooldown_minutes)
@@ -165,17 +350,22 @@ def should_show_contact_form(session: UserSession, *, page: str = "", now: datet
 
 def contact_prompt_shown(session: UserSession, *, page: str, now: datetime | None = None) -> None:
     """Record that the contact form was offered on `page`; once per page and visit."""
+    fields = _prompt_offered(session, page=page, now=now or timezone.now())
+    if fields:
+        session.save(update_fields=fields)
+
+
+def _prompt_offered(session: UserSession, *, page: str, now: datetime) -> list[str]:
+    """Mark the offer on the session in memory; returns the fields to save."""
     pages = _prompt_pages_this_visit(session)
     page = page[:500]
     if page in pages:
-        return
+        return []
     session.contact_prompt_pages = [*pages, page]
     session.contact_prompt_visit = session.visit_count
     session.contact_prompt_shown_count = len(session.contact_prompt_pages)
-    session.contact_prompt_last_shown_at = now or timezone.now()
-    session.save(update_fields=[
-        "contact_prompt_pages", "contact_prompt_visit", "contact_prompt_shown_count", "contact_prompt_last_shown_at",
-    ])
+    session.contact_prompt_last_shown_at = now
+    return ["contact_prompt_pages", "contact_prompt_visit", "contact_prompt_shown_count", "contact_prompt_last_shown_at"]
 
 
 def contact_prompt_dismissed(session: UserSession, *, now: datetime | None = None) -> None:

@@ -120,12 +120,17 @@ def person_erase(*, identifier: str, by=None, actor_label: str = "", dry_run: bo
             interaction.save(update_fields=["data", "page_url", "score_reasons"])
         # A campaign's term and content are free text from the link (a search keyword,
         # an ad variant made for one person): erased like the landing page they came in.
-        sessions.update(user_agent="", ip_hash="", landing_page="", referrer="", utm_term="", utm_content="")
+        # The scoring states keep staff adjustments' reasons: the next event folds the
+        # journey again, from the erased data.
+        sessions.update(user_agent="", ip_hash="", landing_page="", referrer="", utm_term="", utm_content="",
+                        scoring_state=None)
         lead.notes.all().delete()
         lead.appointments.update(notes="")
         lead.first_name = lead.last_name = lead.email = lead.phone = lead.message = ""
         lead.landing_page = lead.referrer = lead.utm_term = lead.utm_content = ""
         lead.score_reasons = _anonymous_reasons(lead.score_reasons)
+        lead.scoring_state = None
+        lead.journey_version += 1  # a tracker mid-event writes its state only over the version it read
         lead.erased_at = timezone.now()
         lead.save()
         # The admin's history names the object as it was shown: "Sarah Chen".

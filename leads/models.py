@@ -48,6 +48,11 @@ class Lead(models.Model):
         max_length=10, choices=EngagementLevel.choices, default=EngagementLevel.LOW
     )
     score_reasons = models.JSONField(default=list, blank=True)
+    # The lead's journey (all their sessions) as scoring one more event needs it
+    # (scoring.incremental), and a counter that changes with every write of it, so two
+    # browsers of one lead tracking at once cannot overwrite each other's step.
+    scoring_state = models.JSONField(null=True, blank=True, editable=False)
+    journey_version = models.PositiveIntegerField(default=0, editable=False)
 
     source = models.CharField(max_length=30, choices=LeadSource.choices, default=LeadSource.CONTACT_FORM)
     interaction = models.ForeignKey(

@@ -3,11 +3,11 @@
 from django.dispatch import receiver
 
 from interactions.signals import lead_journey_scored
-from leads.models import Lead
+from interactions.tracker import JourneyChanged
 from leads.services import lead_apply_score
 
 
 @receiver(lead_journey_scored)
-def follow_lead_journey(sender, *, interaction, result, **kwargs) -> None:
-    lead = Lead.objects.select_for_update().get(pk=interaction.lead_id)
-    lead_apply_score(lead=lead, result=result)
+def follow_lead_journey(sender, *, interaction, result, lead, journey_state, **kwargs) -> None:
+    if not lead_apply_score(lead=lead, result=result, journey_state=journey_state, journey_version=lead.journey_version):
+        raise JourneyChanged(f"Lead {lead.pk}'s journey changed while an event was being scored.")

@@ -13,16 +13,19 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.bulk import bulk_update_values
+from interactions.journey import stamp
 from interactions.models import EngagementLevel
 from interactions.selectors import lead_journeys
 from leads.models import Lead, LeadStatus, RescoreRun
-from leads.services import lead_rescore
-from leads.tasks import rescore_all_leads
-from scoring import engine
+from leads.tasks import notify_staff_of_high_intent_lead, rescore_all_leads
+from scoring import engine, incremental
 from scoring.models import LeadScoringRule
-from scoring.services import scoring_settings_get
+from scoring.services import scoring_config, scoring_settings_get
 
-DEFAULT_CHUNK_SIZE = 500
+DEFAULT_CHUNK_SIZE = 2000
+RESCORED_FIELDS = ("lead_score", "engagement_level", "score_reasons", "high_intent_notified_at", "updated_at",
+                   "scoring_state", "journey_version")
 
 
 @dataclass(frozen=True)
@@ -83,27 +86,55 @@ def leads_rescore_bulk(
     which rescores one): each lead's whole journey; with `dry_run`, work out what
     would change and save nothing.
 
-    Leads are read in chunks and each chunk is rescored in one transaction with
-    its leads locked, so memory stays bounded and a lead the tracker is scoring at
-    the same moment is not overwritten with an older journey."""
+    Leads are taken in chunks, each in one transaction with its leads locked (so a
+    lead the tracker is scoring at the same moment is not overwritten with an older
+    journey: the tracker's write waits, sees the journey_version moved, and scores
+    again). A chunk costs five queries whatever its size: the lock, the journeys
+    (interactions.selectors.lead_journeys), and one UPDATE of every lead in it
+    (core.bulk) with its score, reasons and new incremental state (so the lead's next
+    event need not read its journey)."""
     rescored = changed = 0
     level_changes: Counter[str] = Counter()
+    config = scoring_config()
     # Ordered by pk: on SQLite the cursor reads the table as it is rewritten, and
     # pk order is the one order that rescoring cannot shuffle.
     ids = leads.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=chunk_size)
     for chunk in itertools.batched(ids, chunk_size):
         with transaction.atomic():
-            for lead in Lead.objects.select_for_update().filter(pk__in=chunk).order_by("pk"):
+            locked = list(Lead.objects.select_for_update().filter(pk__in=chunk).order_by("pk").only(
+                "lead_score", "engagement_level", "score_reasons", "high_intent_notified_at", "status",
+                "updated_at", "journey_version",
+            ))
+            journeys = lead_journeys(lead_ids=[lead.pk for lead in locked])
+            now = timezone.now()
+            for lead in locked:
+                journey = journeys[lead.pk]
+                state = incremental.journey_state(journey.steps, config.ruleset)
+                state.last_at = stamp(journey.last_at) if journey.last_at else ""
+                result = incremental.journey_score(
+                    state, config.ruleset, session_facts=journey.session_facts, thresholds=config.thresholds
+                )
                 before = (lead.lead_score, lead.engagement_level)
-                result = lead_rescore(lead=lead, rules_changed=True)
+                reasons = result.reasons_as_data()
+                crossing = result.level == EngagementLevel.HIGH and lead.high_intent_notified_at is None
+                if (lead.lead_score, lead.engagement_level, lead.score_reasons) != (result.points, result.level, reasons):
+                    lead.lead_score, lead.engagement_level, lead.score_reasons = result.points, result.level, reasons
+                    lead.updated_at = now
+                if crossing:
+                    lead.high_intent_notified_at = lead.updated_at = now
+                    # As lead_apply_score: after a rule change, only a lead still being worked is worth an e-mail.
+                    if not dry_run and lead.status in LeadStatus.open_values():
+                        transaction.on_commit(
+                            lambda lead_id=lead.pk: notify_staff_of_high_intent_lead.enqueue(lead_id, rules_changed=True)
+                        )
+                lead.scoring_state, lead.journey_version = state.as_data(), lead.journey_version + 1
                 rescored += 1
                 if (result.points, result.level) != before:
                     changed += 1
                     if result.level != before[1]:
                         level_changes[f"{before[1]}->{result.level}"] += 1
-            if dry_run:
-                # Rolled back: no score is saved and no staff notification is sent.
-                transaction.set_rollback(True)
+            if not dry_run:  # a dry run writes nothing and tells nobody
+                bulk_update_values(locked, RESCORED_FIELDS)
         if on_progress is not None:
             on_progress(rescored, changed)
     return RescoreSummary(

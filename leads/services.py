@@ -7,16 +7,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core.permissions import CONTACT_PERMISSION
 from interactions.models import EngagementLevel, InteractionType, UserInteraction, UserSession
-from interactions.tracker import (
-    journey_of_session,
-    journey_session_facts,
-    track_user_interaction,
-)
+from interactions.journey import journey_folded
+from interactions.tracker import journey_session_facts, journey_stored_steps, track_user_interaction
 from leads.consent_texts import consent_text
 from leads.contact import ContactDetails, normalise_contact, normalise_email, normalise_phone
 from leads.models import (
@@ -33,8 +30,8 @@ from leads.models import (
 )
 from leads.rollups import rollups_forget
 from leads.tasks import notify_staff_of_high_intent_lead
-from scoring import engine
-from scoring.services import score_journey
+from scoring import engine, incremental
+from scoring.services import scoring_config
 
 ATTRIBUTION_FIELDS = (
     "landing_page",
@@ -339,44 +336,71 @@ def contact_form_submit(
 
 
 def lead_rescore(*, lead: Lead, notify: bool = True, rules_changed: bool = False) -> engine.ScoreResult:
-    """Score the lead's whole journey with the current rules and store it.
+    """Score the lead's whole journey with the current rules and store it, with the
+    journey's incremental state (so the lead's next event need not read it again).
     `rules_changed`: rescored because the rules changed, not because the patient did
     something (see lead_apply_score)."""
     session = lead.sessions.order_by("-last_seen_at", "-pk").first()
     if session is None:
         session = UserSession(lead=lead)
-    result = score_journey(
-        steps=journey_of_session(session=session), session_facts=journey_session_facts(session=session)
+    config = scoring_config()
+    state = journey_folded(journey_stored_steps(session), ruleset=config.ruleset)
+    result = incremental.journey_score(
+        state, config.ruleset, session_facts=journey_session_facts(session=session), thresholds=config.thresholds
     )
-    lead_apply_score(lead=lead, result=result, notify=notify, rules_changed=rules_changed)
+    lead_apply_score(
+        lead=lead, result=result, notify=notify, rules_changed=rules_changed, journey_state=state.as_data()
+    )
     return result
 
 
 def lead_apply_score(
-    *, lead: Lead, result: engine.ScoreResult, notify: bool = True, rules_changed: bool = False
-) -> None:
+    *,
+    lead: Lead,
+    result: engine.ScoreResult,
+    notify: bool = True,
+    rules_changed: bool = False,
+    journey_state: dict[str, Any] | None = None,
+    journey_version: int | None = None,
+) -> bool:
     """Store a new score; the first time a lead reaches high intent, tell staff
     (unless `notify` is off: the crossing is still recorded, so no e-mail follows later).
     When the rules changed (a rescore), only a lead still being worked is worth an
     e-mail, and it says the lead was re-scored: a won or lost patient did nothing new.
-    An unchanged score writes nothing, so a lead's updated_at keeps meaning something."""
+    An unchanged score leaves updated_at alone, so it keeps meaning something.
+
+    With `journey_state`, the lead's incremental scoring state is stored too, and its
+    journey_version moves on; with `journey_version` as well, only if the lead's is
+    still that one (the tracker's check that no other browser of the lead scored an
+    event meanwhile): returns False, writing nothing, if it is not."""
     reasons = result.reasons_as_data()
     crossing = result.level == EngagementLevel.HIGH and lead.high_intent_notified_at is None
-    if (lead.lead_score, lead.engagement_level, lead.score_reasons) == (result.points, result.level, reasons) and not crossing:
-        return
-    lead.lead_score = result.points
-    lead.engagement_level = result.level
-    lead.score_reasons = reasons
-    fields = ["lead_score", "engagement_level", "score_reasons", "updated_at"]
+    changes: dict[str, Any] = {}
+    if (lead.lead_score, lead.engagement_level, lead.score_reasons) != (result.points, result.level, reasons) or crossing:
+        changes.update(lead_score=result.points, engagement_level=result.level, score_reasons=reasons,
+                       updated_at=timezone.now())
     if crossing:
-        lead.high_intent_notified_at = timezone.now()
-        fields.append("high_intent_notified_at")
-        if notify and not (rules_changed and lead.status not in LeadStatus.open_values()):
-            lead_id = lead.pk
-            transaction.on_commit(
-                lambda: notify_staff_of_high_intent_lead.enqueue(lead_id, rules_changed=rules_changed)
-            )
-    lead.save(update_fields=fields)
+        changes["high_intent_notified_at"] = timezone.now()
+    leads = Lead.objects.filter(pk=lead.pk)
+    if journey_state is not None:
+        changes.update(scoring_state=journey_state, journey_version=F("journey_version") + 1)
+        if journey_version is not None:
+            leads = leads.filter(journey_version=journey_version)
+    if not changes:
+        return True
+    if not leads.update(**changes):
+        return False
+    for name, value in changes.items():
+        if name != "journey_version":
+            setattr(lead, name, value)
+    if journey_state is not None:
+        lead.journey_version = (journey_version if journey_version is not None else lead.journey_version) + 1
+    if crossing and notify and not (rules_changed and lead.status not in LeadStatus.open_values()):
+        lead_id = lead.pk
+        transaction.on_commit(
+            lambda: notify_staff_of_high_intent_lead.enqueue(lead_id, rules_changed=rules_changed)
+        )
+    return True
 
 
 # What staff change on a lead by hand; contact fields only by staff who may see them.

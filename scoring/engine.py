@@ -233,7 +233,7 @@ def journey_facts(steps: Iterable[Step], session_facts: SessionFacts) -> Facts:
     actions, adjustments = [], []
     for step in steps:
         if step.interaction_type == ADJUSTMENT:
-            adjustments.append(_adjustment(step.data or {}))
+            adjustments.append(adjustment_of(step.data or {}))
         else:
             actions.append((step.interaction_type, step.data))
     interactions, tools = [], 0
@@ -249,7 +249,7 @@ def journey_facts(steps: Iterable[Step], session_facts: SessionFacts) -> Facts:
     )
 
 
-def _adjustment(data: Mapping[str, Any]) -> Adjustment:
+def adjustment_of(data: Mapping[str, Any]) -> Adjustment:
     points = data.get("points")
     if isinstance(points, bool) or not isinstance(points, int):
         points = 0
@@ -294,6 +294,11 @@ def score_journey(
     for adjustment in facts.adjustments:
         reasons.append(Reason(f"Adjusted by staff: {adjustment.reason}", adjustment.points))
 
+    return result_of(reasons, thresholds)
+
+
+def result_of(reasons: Sequence[Reason], thresholds: Thresholds = Thresholds()) -> ScoreResult:
+    """The score the reasons add up to, clamped to 0-100, with its level."""
     raw = sum(reason.points for reason in reasons)
     points = max(MIN_SCORE, min(MAX_SCORE, raw))
     return ScoreResult(points=points, level=level_for(points, thresholds), reasons=tuple(reasons), raw_points=raw)
@@ -331,10 +336,10 @@ def _matches(condition: Mapping[str, Any], view: _FactView) -> bool:
         return any(_matches(part, view) for part in condition["any"])
     if "not" in condition:
         return not _matches(condition["not"], view)
-    return _compare(view.get(condition["field"]), condition["op"], condition.get("value"))
+    return compare(view.get(condition["field"]), condition["op"], condition.get("value"))
 
 
-def _compare(actual: Any, op: str, expected: Any) -> bool:
+def compare(actual: Any, op: str, expected: Any) -> bool:
     if op == "exists":
         present = actual not in (None, "", [], {})
         return present if expected in (None, True) else not present
@@ -452,6 +457,8 @@ def _validate_condition(condition: Any, *, depth: int) -> None:
         raise ConditionError("A condition needs a \"field\" naming the fact it tests.")
     if len(name) > MAX_TEXT_LENGTH:
         raise ConditionError(f"A field name may be at most {MAX_TEXT_LENGTH} characters long.")
+    if "\x00" in name:
+        raise ConditionError("A condition's text may not contain a NUL character.")
     if name.startswith(DATA_PREFIX):
         if len(name) == len(DATA_PREFIX):
             raise ConditionError("\"data.\" must be followed by the name of a key of the interaction data.")
@@ -490,6 +497,9 @@ def _validate_condition(condition: Any, *, depth: int) -> None:
     elif isinstance(value, (list, dict)):
         raise ConditionError(f"Operator {op!r} compares with a single value, not a list or object.")
     values = value if isinstance(value, list) else [value]
+    if any(isinstance(item, str) and "\x00" in item for item in values):
+        # PostgreSQL cannot store it in JSON, and no form or tool sends one.
+        raise ConditionError("A condition's text may not contain a NUL character.")
     if any(isinstance(item, str) and len(item) > MAX_TEXT_LENGTH for item in values):
         raise ConditionError(f"A value to compare with may be at most {MAX_TEXT_LENGTH} characters long.")
     if op == "contains" and kind == "number":

@@ -23,8 +23,13 @@ def client():
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
-    """Rate-limit counts live in the cache (one per test process): every test starts at zero."""
+    """Rate-limit counts live in the cache (one per test process): every test starts at zero.
+    So does the process's copy of the scoring rules (scoring.services.scoring_config):
+    the rules the last test saved were rolled back with it, and no signal says so."""
+    from scoring.services import scoring_config_forget
+
     cache.clear()
+    scoring_config_forget()
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +40,10 @@ def _demo_once(django_db_setup, django_db_blocker):
     from django.contrib.auth import get_user_model
 
     from clinic.demo import DEMO_ADMIN_USERNAME, demo_remove
+    from scoring.services import scoring_config_forget
 
     out = StringIO()
+    scoring_config_forget()  # before the per-test reset (_fresh_rate_limits) runs
     with django_db_blocker.unblock():
         call_command("seed_demo", stdout=out)
     yield out.getvalue()

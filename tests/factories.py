@@ -27,3 +27,26 @@ class UserSessionFactory(factory.django.DjangoModelFactory):
                 setattr(session, name, value)
             session.save(update_fields=list(kwargs))
         return session
+
+
+def scoring_settings_change(**fields):
+    """Change the clinic's scoring settings as the admin does (a save, which tells every
+    process's cached copy: scoring.services.scoring_config)."""
+    from scoring.models import ScoringSettings
+
+    settings_row, _ = ScoringSettings.objects.get_or_create(pk=1)
+    for name, value in fields.items():
+        setattr(settings_row, name, value)
+    settings_row.save()
+    return settings_row
+
+
+def scoring_rule_change(name, **fields):
+    """Change a scoring rule as the admin does (see scoring_settings_change)."""
+    from scoring.models import LeadScoringRule
+
+    rule = LeadScoringRule.objects.get(name=name)
+    for field_name, value in fields.items():
+        setattr(rule, field_name, value)
+    rule.save()
+    return rule

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from clinic.roles import FRONT_DESK, MARKETING
 from leads.models import Lead
 from scoring.models import ScoringSettings
+from tests.factories import scoring_rule_change
 
 URL = "/admin/comprehensive/lead-scoring/"
 
@@ -60,7 +61,7 @@ def test_rescore_all_runs_as_a_task_and_shows_its_progress(staff, django_capture
     from leads.models import RescoreRun
     from scoring.models import LeadScoringRule
 
-    LeadScoringRule.objects.filter(name="Immediate urgency").update(points=5)
+    scoring_rule_change("Immediate urgency", points=5)
     with django_capture_on_commit_callbacks(execute=True):
         assert staff.post(URL, {"rescore": "1"}).status_code == 302
     run = RescoreRun.objects.get()

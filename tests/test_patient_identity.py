@@ -18,6 +18,7 @@ from clinic.roles import FRONT_DESK
 from interactions.models import UserSession
 from leads.models import Appointment, Consent, Lead, LeadNote
 from scoring.models import ScoringSettings
+from tests.factories import scoring_settings_change
 
 pytestmark = pytest.mark.django_db
 COOKIE = settings.VISITOR_COOKIE_NAME
@@ -47,7 +48,7 @@ def sarah(client):
     """Sarah used the recommender and left her e-mail: her browser is her lead's.
     This clinic counts only 95 and more as high intent, so hers (an enquiry, 70) is not
     high yet and staff have not been alerted."""
-    ScoringSettings.objects.filter(pk=1).update(high_threshold=95)
+    scoring_settings_change(high_threshold=95)
     client.post("/enhanced-ai/", {"query": "lip filler"})
     client.post("/contact/", SARAH)
     return Lead.objects.get(email="sarah.chen@example.com")

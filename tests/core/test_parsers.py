@@ -9,7 +9,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from core.parsers import JSONTooDeep, json_loads
-from leads.importer import _json_loads
+from leads.importer.rows import json_loads_finite as _json_loads
 from leads.models import Lead
 from scoring.models import LeadScoringRule
 from scoring.portability import RulesDocumentError, scoring_rules_parse

@@ -4,6 +4,7 @@ import pytest
 
 from interactions.models import UserInteraction, UserSession
 from scoring.models import LeadScoringRule, ScoringSettings
+from tests.factories import scoring_settings_change
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -15,7 +16,7 @@ def test_scrolling_a_page_is_tracked_and_the_prompt_appears_once_the_threshold_i
         name="Read to the end", kind="bonus", points=20, order=200,
         condition={"field": "data.scroll_depth", "op": "gte", "value": 90},
     )
-    ScoringSettings.objects.filter(pk=1).update(contact_prompt_threshold=20)
+    scoring_settings_change(contact_prompt_threshold=20)
 
     page.goto("/treatments/")
     assert not page.is_visible("#track-prompt")

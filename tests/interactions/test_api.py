@@ -6,6 +6,7 @@ import pytest
 
 from interactions.models import UserInteraction, UserSession
 from scoring.models import ScoringSettings
+from tests.factories import scoring_settings_change
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/track/"
@@ -33,13 +34,13 @@ def test_an_engagement_event_is_tracked_against_the_visitors_session(browser):
 
 
 def test_the_answer_says_when_to_offer_the_contact_form_and_counts_the_offer(browser):
-    ScoringSettings.objects.filter(pk=1).update(contact_prompt_threshold=15)
+    scoring_settings_change(contact_prompt_threshold=15)
     assert post(browser, {"event": "page_engagement", "engagement_seconds": 200}).json()["show_contact_prompt"]
     assert UserSession.objects.get().contact_prompt_shown_count == 1
 
 
 def test_beacons_from_one_page_count_as_one_offer(browser):
-    ScoringSettings.objects.filter(pk=1).update(contact_prompt_threshold=15)
+    scoring_settings_change(contact_prompt_threshold=15)
     for _ in range(5):
         answer = post(browser, {"event": "page_engagement", "page_url": "/treatments/", "engagement_seconds": 200})
         assert answer.json()["show_contact_prompt"]
@@ -47,7 +48,7 @@ def test_beacons_from_one_page_count_as_one_offer(browser):
 
 
 def test_a_beacon_sent_as_the_page_is_left_neither_offers_nor_uses_up_an_offer(browser):
-    ScoringSettings.objects.filter(pk=1).update(contact_prompt_threshold=15)
+    scoring_settings_change(contact_prompt_threshold=15)
     answer = post(browser, {"event": "page_engagement", "page_url": "/enhanced-ai/", "engagement_seconds": 200,
                             "leaving": True})
     assert answer.json()["show_contact_prompt"] is False

@@ -9,6 +9,7 @@ from django.utils import timezone
 from interactions import tracker
 from interactions.models import UserInteraction, UserSession
 from scoring.models import ScoringSettings
+from tests.factories import scoring_settings_change
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +86,7 @@ class TestContactPrompt:
         tracker.track_user_interaction(visitor, "ai_recommendation", {})
         visitor.refresh_from_db()
         assert tracker.should_show_contact_form(visitor)
-        ScoringSettings.objects.filter(pk=1).update(contact_prompt_threshold=90)
+        scoring_settings_change(contact_prompt_threshold=90)
         assert not tracker.should_show_contact_form(visitor)
 
     def test_a_dismissed_prompt_stays_away_during_the_cooldown(self, visitor):

@@ -193,8 +193,9 @@ def test_a_row_older_than_rows_already_imported_is_scored_on_the_journey_before_
     session = UserSession.objects.get()
     assert session.created_at == datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
     assert session.last_seen_at == datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
-    # Like the tracker: the session shows the score of the last row recorded.
-    assert session.score == 60
+    # Like the tracker: each row scores the journey up to its own time, and the session
+    # shows its whole journey's score (the face analysis at 10:00 and a further tool).
+    assert (session.score, session.engagement_level) == (85, "high")
 
 
 EQUALITY_ROWS = [

@@ -12,7 +12,7 @@ from leads.models import Lead
 from leads.rescoring import leads_for_rescoring, leads_rescore_bulk
 from leads.services import create_lead_from_form, lead_update_status
 from scoring.models import LeadScoringRule
-from tests.factories import UserSessionFactory
+from tests.factories import UserSessionFactory, scoring_rule_change
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def leads():
 
 
 def set_points(rule_name, points):
-    LeadScoringRule.objects.filter(name=rule_name).update(points=points)
+    scoring_rule_change(rule_name, points=points)
 
 
 def rescore(*args):

@@ -10,7 +10,7 @@ from interactions import tracker
 from interactions.models import UserInteraction
 from leads.models import Consent, Lead
 from leads.services import create_lead_from_form, lead_rescore
-from tests.factories import UserSessionFactory
+from tests.factories import UserSessionFactory, scoring_rule_change
 
 pytestmark = pytest.mark.django_db
 
@@ -205,7 +205,7 @@ def test_rescoring_a_lead_applies_changed_rules(visitor, contact):
 
     tracker.track_user_interaction(visitor, "ai_recommendation", {"urgency": "immediate"})
     lead = create_lead_from_form(session=visitor, data=contact)
-    LeadScoringRule.objects.filter(name="Immediate urgency").update(points=10)
+    scoring_rule_change("Immediate urgency", points=10)
     lead_rescore(lead=lead)
     lead.refresh_from_db()
     assert lead.lead_score == 70

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from scoring.models import LeadScoringRule, ScoringSettings
 from scoring.engine import SessionFacts, Step
 from scoring.services import score_journey
+from tests.factories import scoring_settings_change, scoring_rule_change
 
 pytestmark = pytest.mark.django_db
 
@@ -81,12 +82,12 @@ def test_everything_at_once_is_clamped_to_100():
 
 
 def test_an_inactive_rule_no_longer_scores():
-    LeadScoringRule.objects.filter(name="Immediate urgency").update(is_active=False)
+    scoring_rule_change("Immediate urgency", is_active=False)
     assert score(("ai_recommendation", {"urgency": "immediate"})).points == 60
 
 
 def test_thresholds_from_settings_set_the_level():
-    ScoringSettings.objects.filter(pk=1).update(medium_threshold=10, high_threshold=50)
+    scoring_settings_change(medium_threshold=10, high_threshold=50)
     assert score(("ai_recommendation", {})).level == "high"
 
 

@@ -90,3 +90,13 @@ def test_a_rules_file_that_would_make_too_many_active_is_refused(db, tmp_path):
         call_command("scoring_rules", "load", str(path), stdout=StringIO(), stderr=err)
     assert "61 rules would be active. At most 50 rules can be active at once" in err.getvalue()
     assert not LeadScoringRule.objects.filter(name="Extra 0").exists()
+
+
+@pytest.mark.parametrize("condition", [
+    {"field": "data.a\x00", "op": "exists"},
+    {"field": "urgency", "op": "in", "value": ["soon\x00"]},
+])
+def test_a_nul_character_in_a_condition_is_refused_in_words(condition):
+    """PostgreSQL cannot store one in JSON: it used to be a 500 there (found by tests/test_fuzz.py)."""
+    with pytest.raises(engine.ConditionError, match="NUL"):
+        engine.validate_condition(condition)

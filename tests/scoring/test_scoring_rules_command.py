@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from scoring.models import LeadScoringRule, ScoringSettings
+from tests.factories import scoring_settings_change
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +58,7 @@ def test_export_writes_every_rule_and_the_settings_as_pretty_stable_json():
 def test_export_then_load_into_a_fresh_database_gives_identical_rules(exported):
     rules, settings = all_rules(), all_settings()
     LeadScoringRule.objects.all().delete()
-    ScoringSettings.objects.update(medium_threshold=10, high_threshold=20, contact_prompt_max_shows=9)
+    scoring_settings_change(medium_threshold=10, high_threshold=20, contact_prompt_max_shows=9)
 
     out, _ = run("load", str(exported))
 

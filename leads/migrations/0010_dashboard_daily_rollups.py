@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('interactions', '0007_dashboard_funnel_indexes'),
-        ('leads', '0008_staff_source_erase_permission_value_not_negative'),
+        ('interactions', '0008_dashboard_funnel_indexes'),
+        ('leads', '0009_journey_scoring_state'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

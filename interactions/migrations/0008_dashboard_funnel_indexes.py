@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('interactions', '0006_visitor_cookie_key'),
+        ('interactions', '0007_journey_scoring_state'),
         ('leads', '0008_staff_source_erase_permission_value_not_negative'),
     ]
 

@@ -1,0 +1,227 @@
+"""Incremental scoring: a journey's score kept up to date one step at a time.
+
+`engine.score_journey` scores a whole journey, and says what the rules mean. The
+tracker cannot re-read a visitor's whole journey on every event (its cost would grow
+with every event the visitor sends), so each journey keeps a `JourneyState`: the
+least that must be remembered of the steps so far for the score to follow exactly,
+whatever comes next. One step updates it in time independent of the journey's length
+(`journey_step`), and `journey_score` reads the score from it. Folding a whole journey
+into a new state (`journey_state`) gives the score `engine.score_journey` gives; a
+property test holds the two to it.
+
+What is remembered. A rule's condition tests facts of an interaction (its type,
+procedures, position...) and facts of the visitor's visits (time on site, visits,
+campaign). An interaction's facts never change once it happened, but the visits' do:
+"used the face analysis and visited twice" holds for an earlier face analysis once
+the second visit comes. So for each rule the state keeps the distinct *patterns* of
+answers an interaction gave to the condition's interaction tests ("0110"), each with
+how many tool uses and whether a repeatable event showed it; the condition is
+finished with the visits' facts when the score is read. A rule that tests no visit
+fact keeps one pattern, "", for "matched". Patterns are few: a rule with k
+interaction tests has at most 2**k, and real rules have one to three.
+
+A state belongs to one rule set: it names the set's fingerprint, and a state of
+another set (the clinic changed its rules) is rebuilt from the journey.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from scoring import engine
+
+STATE_FORMAT = 1
+
+# The facts an interaction carries itself; any other field is a fact of the visits.
+INTERACTION_FACTS = frozenset(engine.interaction_facts("", None, position=0))
+
+
+def _on_visits(name: str) -> bool:
+    return not name.startswith(engine.DATA_PREFIX) and name not in INTERACTION_FACTS
+
+
+def _interaction_value(facts: Mapping[str, Any], name: str) -> Any:
+    if name.startswith(engine.DATA_PREFIX):
+        return facts["data"].get(name[len(engine.DATA_PREFIX):])
+    return facts[name]
+
+
+class _CompiledRule:
+    """A rule's condition split into its interaction tests (answered as each step
+    comes) and its visit tests (answered when the score is read)."""
+
+    __slots__ = ("rule", "tree", "leaves", "interaction_leaves", "tests_visits")
+
+    def __init__(self, rule: engine.Rule):
+        self.rule = rule
+        self.leaves: list[tuple[str, str, Any]] = []
+        self.tree = self._compile(rule.condition)
+        self.interaction_leaves = [i for i, (name, _, _) in enumerate(self.leaves) if not _on_visits(name)]
+        self.tests_visits = len(self.interaction_leaves) < len(self.leaves)
+
+    def _compile(self, condition: Mapping[str, Any]) -> tuple:
+        for group in ("all", "any"):
+            if group in condition:
+                return (group, tuple(self._compile(part) for part in condition[group]))
+        if "not" in condition:
+            return ("not", self._compile(condition["not"]))
+        self.leaves.append((condition["field"], condition["op"], condition.get("value")))
+        return ("leaf", len(self.leaves) - 1)
+
+    def pattern(self, facts: Mapping[str, Any]) -> str | None:
+        """The interaction's answers to this rule's interaction tests; None when
+        they already say the rule cannot hold, whatever the visits."""
+        answers = {}
+        for index in self.interaction_leaves:
+            name, op, value = self.leaves[index]
+            answers[index] = engine.compare(_interaction_value(facts, name), op, value)
+        if not self.tests_visits:
+            return "" if self._holds(self.tree, answers, {}) else None
+        return "".join("1" if answers[index] else "0" for index in self.interaction_leaves)
+
+    def holds(self, pattern: str, visits: Mapping[str, Any]) -> bool:
+        """Whether an interaction with this pattern matches, given the visits' facts."""
+        if not self.tests_visits:
+            return True  # only matching interactions leave a pattern
+        answers = {index: bit == "1" for index, bit in zip(self.interaction_leaves, pattern)}
+        return self._holds(self.tree, answers, visits)
+
+    def _holds(self, node: tuple, answers: Mapping[int, bool], visits: Mapping[str, Any]) -> bool:
+        kind, body = node
+        if kind == "leaf":
+            if body in answers:
+                return answers[body]
+            name, op, value = self.leaves[body]
+            return engine.compare(visits.get(name), op, value)
+        if kind == "all":
+            return all(self._holds(part, answers, visits) for part in body)
+        if kind == "any":
+            return any(self._holds(part, answers, visits) for part in body)
+        return not self._holds(body, answers, visits)
+
+
+class RuleSet:
+    """Active rules, ready for incremental scoring, with the fingerprint that
+    tells a state built with them from one built with other rules."""
+
+    def __init__(self, rules: Sequence[engine.Rule]):
+        self.rules = tuple(rules)
+        self.compiled = tuple(_CompiledRule(rule) for rule in self.rules)
+        described = [[r.name, r.kind, r.condition, r.points, r.per_occurrence] for r in self.rules]
+        encoded = json.dumps(described, sort_keys=True, default=str).encode()
+        self.fingerprint = hashlib.sha256(encoded).hexdigest()[:16]
+
+
+@dataclass
+class JourneyState:
+    """What a journey's score needs of its steps so far (see the module docstring).
+    `patterns[i]` is rule i's: pattern -> [tool uses, repeatable event seen (0/1)].
+    `last_at` is when the newest step happened (ISO 8601), kept by the caller: a step
+    older than it is not the newest, and cannot be added (fold the journey again)."""
+
+    ruleset: str
+    actions: int = 0
+    tools: int = 0
+    patterns: list[dict[str, list[int]]] = field(default_factory=list)
+    adjustments: list[tuple[int, str]] = field(default_factory=list)
+    last_at: str = ""
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "format": STATE_FORMAT,
+            "ruleset": self.ruleset,
+            "actions": self.actions,
+            "tools": self.tools,
+            "patterns": self.patterns,
+            "adjustments": [list(adjustment) for adjustment in self.adjustments],
+            "last_at": self.last_at,
+        }
+
+
+def state_new(ruleset: RuleSet) -> JourneyState:
+    return JourneyState(ruleset=ruleset.fingerprint, patterns=[{} for _ in ruleset.rules])
+
+
+def state_from_data(data: Any, ruleset: RuleSet) -> JourneyState | None:
+    """The stored state, or None when there is none or it was built with other rules
+    (or in an older format): then the journey must be folded again."""
+    if not isinstance(data, Mapping) or data.get("format") != STATE_FORMAT:
+        return None
+    if data.get("ruleset") != ruleset.fingerprint or len(data.get("patterns", ())) != len(ruleset.rules):
+        return None
+    return JourneyState(
+        ruleset=ruleset.fingerprint,
+        actions=data["actions"],
+        tools=data["tools"],
+        patterns=[dict(patterns) for patterns in data["patterns"]],
+        adjustments=[(points, reason) for points, reason in data["adjustments"]],
+        last_at=data.get("last_at", ""),
+    )
+
+
+def journey_step(state: JourneyState, step: engine.Step, ruleset: RuleSet) -> None:
+    """Add one step (the journey's newest) to the state, in place."""
+    if step.interaction_type == engine.ADJUSTMENT:
+        adjustment = engine.adjustment_of(step.data or {})
+        state.adjustments.append((adjustment.points, adjustment.reason))
+        return
+    repeatable = step.interaction_type in engine.REPEATABLE_EVENTS
+    state.actions += 1
+    if not repeatable:
+        state.tools += 1
+    facts = engine.interaction_facts(
+        step.interaction_type, step.data, position=state.actions, tool_position=None if repeatable else state.tools
+    )
+    for compiled, patterns in zip(ruleset.compiled, state.patterns):
+        pattern = compiled.pattern(facts)
+        if pattern is None:
+            continue
+        seen = patterns.setdefault(pattern, [0, 0])
+        if repeatable:
+            seen[1] = 1
+        else:
+            seen[0] += 1
+
+
+def journey_state(steps: Iterable[engine.Step], ruleset: RuleSet) -> JourneyState:
+    """A whole journey (oldest first) folded into a new state."""
+    state = state_new(ruleset)
+    for step in steps:
+        journey_step(state, step, ruleset)
+    return state
+
+
+def journey_score(
+    state: JourneyState,
+    ruleset: RuleSet,
+    *,
+    session_facts: engine.SessionFacts = engine.SessionFacts(),
+    thresholds: engine.Thresholds = engine.Thresholds(),
+) -> engine.ScoreResult:
+    """The journey's score, as engine.score_journey gives it for the same steps."""
+    visits = session_facts.as_facts()
+    reasons: list[engine.Reason] = []
+    best_base: engine.Rule | None = None
+    bonuses: list[engine.Reason] = []
+    for compiled, patterns in zip(ruleset.compiled, state.patterns):
+        rule = compiled.rule
+        holding = [counts for pattern, counts in patterns.items() if compiled.holds(pattern, visits)]
+        if not holding:
+            continue
+        if rule.kind == engine.BASE:
+            if best_base is None or rule.points > best_base.points:
+                best_base = rule
+        elif rule.per_occurrence:
+            count = sum(tools for tools, _ in holding) + any(repeatable for _, repeatable in holding)
+            bonuses.append(engine.Reason(rule.name, rule.points * count, count))
+        else:
+            bonuses.append(engine.Reason(rule.name, rule.points))
+    if best_base is not None:
+        reasons.append(engine.Reason(best_base.name, best_base.points))
+    reasons.extend(bonuses)
+    reasons.extend(engine.Reason(f"Adjusted by staff: {reason}", points) for points, reason in state.adjustments)
+    return engine.result_of(reasons, thresholds)
