@@ -47,7 +47,8 @@ def dashboard_figures(period: selectors.Period) -> dict:
 
 
 def _figures(period: selectors.Period) -> dict:
-    now, before = selectors.overview(period=period), selectors.overview(period=period.previous())
+    daily = period.daily_counts()
+    now, before = selectors.overview(period=period, daily=daily), selectors.overview(period=period.previous(), daily=daily)
     kpis = [
         ("Visitors", now.sessions, before.sessions),
         ("Interactions", now.interactions, before.interactions),
@@ -59,10 +60,10 @@ def _figures(period: selectors.Period) -> dict:
     return {
         "overview": now,
         "kpis": [(label, value, previous, _change(value, previous)) for label, value, previous in kpis],
-        "funnel": selectors.funnel(period=period),
+        "funnel": selectors.funnel(period=period, daily=daily),
         "scores": selectors.score_distribution(period=period),
-        "attribution": selectors.attribution(period=period),
-        "per_day": selectors.interactions_per_day(period=period),
+        "attribution": selectors.attribution(period=period, daily=daily),
+        "per_day": selectors.interactions_per_day(period=period, daily=daily),
     }
 
 

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from core.paginators import EstimatedCountPaginator, IndexedYearsQuerySet
 from core.permissions import CONTACT_PERMISSION
 from core.redaction import person_names, redact, redact_data, redact_value
 from interactions.models import UserInteraction, UserSession
@@ -147,6 +148,10 @@ class UserSessionAdmin(LeadPrivacyMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     list_filter = ["engagement_level", "utm_source", "utm_medium", "created_at"]
     list_select_related = ["lead"]
+    # Counting every visitor on every page costs more than the page: an estimate
+    # for the whole list, exact counts once filtered, and no "(N total)" beside them.
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
     search_fields = ["public_id", "utm_campaign", "landing_page"]
     marketing_search_fields = ("public_id", "utm_campaign")
     # Erasure treats these as identifying (a landing page can carry ?email=, a
@@ -247,11 +252,18 @@ class UserInteractionAdmin(RedactedInteractionMixin, LeadPrivacyMixin, ReadOnlyA
     list_display = ["created_at", "interaction_type", "score", "converted", "journey", "lead", "page_url"]
     list_filter = ["interaction_type", "converted", SourceFilter, ("created_at", admin.DateFieldListFilter)]
     list_select_related = ["session", "lead"]
+    # As for visitors: the log's whole count is PostgreSQL's estimate.
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
     search_fields = ["session__public_id", "page_url", "data__query"]
     # What patients typed can hold who they are: marketing finds visitors by id only.
     marketing_search_fields = ("session__public_id",)
     date_hierarchy = "created_at"
     change_list_template = "admin/interactions/userinteraction/change_list.html"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return IndexedYearsQuerySet(model=queryset.model, query=queryset.query, using=queryset._db)
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)

@@ -81,6 +81,12 @@ class UserSession(models.Model):
         indexes = [
             models.Index(fields=["utm_source", "utm_medium", "utm_campaign"], name="session_attribution_idx"),
             models.Index(fields=["engagement_level", "created_at"], name="session_level_created_idx"),
+            # The dashboard's funnel, read from the index alone: visitors offered the
+            # contact form (or who became leads), and the leads visitors became.
+            models.Index(fields=["created_at"], condition=models.Q(contact_prompt_shown_count__gt=0)
+                         | models.Q(lead__isnull=False), name="session_prompted_idx"),
+            models.Index(fields=["created_at", "lead"], condition=models.Q(lead__isnull=False),
+                         name="session_lead_created_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(score__lte=100), name="session_score_at_most_100"),

@@ -26,6 +26,7 @@ from interactions.models import UserInteraction, UserSession
 from interactions.photos import photos_delete, photos_expired, photos_export, photos_of
 from leads.contact import normalise_email, normalise_phone
 from leads.models import AuditEvent, Lead
+from leads.rollups import rollups_forget
 
 
 def person_find(identifier: str) -> Lead:
@@ -172,6 +173,8 @@ def purge_expired(*, by=None, actor_label: str = "", dry_run: bool = False, now=
         with transaction.atomic():
             photos_delete(photos=photos)
             stale.delete()
+            # Every visitor deleted arrived before the cutoff.
+            rollups_forget(until=timezone.localdate(cutoff))
             _audit(action=AuditEvent.Action.PURGE, by=by, actor_label=actor_label, subject="anonymous visitors",
                    detail={"sessions": summary.sessions, "interactions": summary.interactions, "photos": summary.photos,
                            "older_than": cutoff.isoformat()})

@@ -102,6 +102,8 @@ class Lead(models.Model):
         ]
         indexes = [
             models.Index(fields=["created_at"], name="lead_created_idx"),
+            # The dashboard's score distribution, read from the index alone.
+            models.Index(fields=["created_at", "engagement_level", "lead_score"], name="lead_created_scores_idx"),
             models.Index(fields=["status", "created_at"], name="lead_status_created_idx"),
             models.Index(fields=["engagement_level", "created_at"], name="lead_level_created_idx"),
             models.Index(fields=["lead_score"], name="lead_score_idx"),
@@ -313,3 +315,74 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         who = self.actor.username if self.actor else self.actor_label
         return f"{self.get_action_display()} ({self.subject}) by {who} on {self.created_at:%d %b %Y %H:%M}"
+
+
+class DailyInteractionCount(models.Model):
+    """Interactions of one type on one complete local day: the dashboard's daily
+    roll-up (leads/rollups.py fills it; the figures are those of the live count)."""
+
+    day = models.DateField()
+    interaction_type = models.CharField(max_length=30)
+    interactions = models.PositiveIntegerField()
+    converted = models.PositiveIntegerField()
+
+    class Meta:
+        # Internal bookkeeping: no staff role reads or edits it.
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["day", "interaction_type"], name="daily_interaction_count_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.interactions} {self.interaction_type} on {self.day}"
+
+
+class DailySessionCount(models.Model):
+    """Visitors who arrived on one complete local day from one first-touch source,
+    and how many of them have used a tool or searched (at any time since)."""
+
+    day = models.DateField()
+    utm_source = models.CharField(max_length=100)
+    utm_medium = models.CharField(max_length=100)
+    utm_campaign = models.CharField(max_length=150)
+    sessions = models.PositiveIntegerField()
+    engaged = models.PositiveIntegerField()
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["day", "utm_source", "utm_medium", "utm_campaign"],
+                                    name="daily_session_count_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sessions} visitors from {self.utm_source or '(direct)'} on {self.day}"
+
+
+class RolledUpDay(models.Model):
+    """A day whose rows in the daily counts are complete: a day with no visitors has
+    no count rows, but is rolled up all the same."""
+
+    day = models.DateField(primary_key=True)
+    rolled_up_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.day} rolled up"
+
+
+class RollupWatermark(models.Model):
+    """The newest interaction and visitor the roll-up has seen: rows added after it
+    with an earlier date (a backdated import, a returning visitor's first tool use)
+    send their days back to be counted again. One row."""
+
+    interaction_id = models.BigIntegerField(default=0)
+    session_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"Roll-up seen up to interaction {self.interaction_id}, visitor {self.session_id}"

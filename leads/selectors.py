@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import TruncDate
+from django.db import connection
+from django.db.models import Count, ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from interactions.models import EngagementLevel, InteractionType, UserInteraction, UserSession
-from leads.models import CampaignCost, Lead, LeadStatus
+from leads.models import CampaignCost, Lead, LeadStatus, LeadStatusChange
+from leads.rollups import DailyCounts, daily_counts
 
 # Pipeline order: a lead at a later stage has passed the earlier ones.
 PIPELINE = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.BOOKED, LeadStatus.WON]
@@ -40,6 +41,19 @@ class Period:
     def previous(self) -> "Period":
         return Period(start=self.start - (self.end - self.start), end=self.start)
 
+    @property
+    def first_day(self) -> date:
+        return timezone.localdate(self.start)
+
+    @property
+    def last_day(self) -> date:
+        return timezone.localdate(self.end) - timedelta(days=1)
+
+    def daily_counts(self) -> DailyCounts:
+        """The day-by-day counts of this period and the one before: what the dashboard's
+        selectors share (leads.rollups)."""
+        return daily_counts(first=self.previous().first_day, last=self.last_day)
+
 
 def period_for_days(first: date, last: date) -> Period:
     """The period covering the days first..last inclusive, in the clinic's time zone."""
@@ -53,10 +67,27 @@ def _rate(part: int | Decimal, whole: int | Decimal) -> float | None:
     return round(float(part) / float(whole) * 100, 1) if whole else None
 
 
-def _reached(stage: str) -> Q:
-    """Leads that are at this stage or beyond, or ever were."""
-    later = PIPELINE[PIPELINE.index(stage):]
-    return Q(status__in=later) | Q(status_changes__to_status__in=later)
+def _later(stage: str) -> list[str]:
+    return PIPELINE[PIPELINE.index(stage):]
+
+
+def _left_after(stage: str, *, lead: str = "") -> Q:
+    """Leads (through `lead`, a path to them) that reached this stage once but are now
+    before it (lost). With "status at or beyond the stage" it makes "reached the stage"
+    as two disjoint sets: the history is joined only for the few leads whose status is behind
+    it (joined for all, it repeats every lead once per change), and no subquery sits in
+    an aggregate's filter (PostgreSQL runs that once per lead)."""
+    return Q(**{f"{lead}status_changes__to_status__in": _later(stage)}) & ~Q(**{f"{lead}status__in": _later(stage)})
+
+
+def _daily(period: Period, daily: DailyCounts | None) -> DailyCounts:
+    if daily is not None and daily.covers(period.first_day, period.last_day):
+        return daily
+    return daily_counts(first=period.first_day, last=period.last_day)
+
+
+def _in(period: Period, day: date) -> bool:
+    return period.first_day <= day <= period.last_day
 
 
 @dataclass(frozen=True)
@@ -90,26 +121,24 @@ class Overview:
         return _rate(converted, sum(row.interactions for row in self.by_tool))
 
 
-def overview(*, period: Period) -> Overview:
-    sessions = UserSession.objects.filter(created_at__gte=period.start, created_at__lt=period.end).count()
+def overview(*, period: Period, daily: DailyCounts | None = None) -> Overview:
+    daily = _daily(period, daily)
+    sessions = sum(row.sessions for row in daily.sessions if _in(period, row.day))
     leads = Lead.objects.filter(created_at__gte=period.start, created_at__lt=period.end).aggregate(
         total=Count("pk"), high=Count("pk", filter=Q(engagement_level=EngagementLevel.HIGH))
     )
-    counts = {
-        row["interaction_type"]: row
-        for row in UserInteraction.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
-        .values("interaction_type")
-        .annotate(total=Count("pk"), converted=Count("pk", filter=Q(converted=True)))
-    }
+    totals: dict[str, int] = {}
+    converted: dict[str, int] = {}
+    for (day, kind), (n, n_converted) in daily.interactions.items():
+        if _in(period, day):
+            totals[kind] = totals.get(kind, 0) + n
+            converted[kind] = converted.get(kind, 0) + n_converted
     labels = dict(InteractionType.choices)
-    by_tool = [
-        ToolRow(kind, labels[kind], counts.get(kind, {}).get("total", 0), counts.get(kind, {}).get("converted", 0))
-        for kind in TOOLS
-    ]
-    others = [(labels[kind], row["total"]) for kind, row in counts.items() if kind not in TOOLS]
+    by_tool = [ToolRow(kind, labels[kind], totals.get(kind, 0), converted.get(kind, 0)) for kind in TOOLS]
+    others = [(labels.get(kind, kind), total) for kind, total in totals.items() if kind not in TOOLS]
     return Overview(
         sessions=sessions,
-        interactions=sum(row["total"] for row in counts.values()),
+        interactions=sum(totals.values()),
         leads=leads["total"],
         high_intent_leads=leads["high"],
         by_tool=by_tool,
@@ -125,31 +154,30 @@ class FunnelStep:
     percent_of_previous: float | None
 
 
-def funnel(*, period: Period) -> list[FunnelStep]:
+def funnel(*, period: Period, daily: DailyCounts | None = None) -> list[FunnelStep]:
     """Visitors who arrived in the period, and how far they got."""
+    daily = _daily(period, daily)
     sessions = UserSession.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
-    # EXISTS per visitor, not "id IN (every session id that did something)": past
-    # work_mem PostgreSQL plans that IN list as a plain subplan, comparing every
-    # visitor with every interaction (the dashboard stopped answering at a million).
-    used_something = Exists(
-        UserInteraction.objects.filter(session_id=OuterRef("pk")).exclude(interaction_type=InteractionType.PAGE_ENGAGEMENT)
-    )
-    visitors = sessions.aggregate(
-        total=Count("pk"),
-        engaged=Count("pk", filter=Q(used_something)),
-        prompted=Count("pk", filter=Q(contact_prompt_shown_count__gt=0) | Q(lead__isnull=False)),
-    )
+    # Whether a visitor used something is in the daily counts (a visitor's later first
+    # use sends their day back to be counted again); being offered the form or becoming
+    # a lead changes the visitor's row, so those are counted live, from partial indexes.
+    prompted = sessions.filter(Q(contact_prompt_shown_count__gt=0) | Q(lead__isnull=False)).count()
+    # The leads those visitors became (an index holds them): a semi-join, each lead once.
     leads = Lead.objects.filter(pk__in=sessions.filter(lead__isnull=False).values("lead_id"))
-    stages = leads.aggregate(
-        leads=Count("pk", distinct=True),
-        contacted=Count("pk", filter=_reached(LeadStatus.CONTACTED), distinct=True),
-        booked=Count("pk", filter=_reached(LeadStatus.BOOKED), distinct=True),
-        won=Count("pk", filter=_reached(LeadStatus.WON), distinct=True),
-    )
+    later_stages = (LeadStatus.CONTACTED, LeadStatus.BOOKED, LeadStatus.WON)
+    stages = leads.aggregate(leads=Count("pk"), **{
+        stage: Count("pk", filter=Q(status__in=_later(stage))) for stage in later_stages
+    })
+    left = leads.filter(_left_after(LeadStatus.CONTACTED)).aggregate(**{
+        stage: Count("pk", distinct=True, filter=_left_after(stage)) for stage in later_stages
+    })
+    for stage in later_stages:
+        stages[stage] += left[stage]
+    in_period = [row for row in daily.sessions if _in(period, row.day)]
     counts = [
-        ("Visitors", visitors["total"]),
-        ("Used a tool or searched", visitors["engaged"]),
-        ("Offered the contact form", visitors["prompted"]),
+        ("Visitors", sum(row.sessions for row in in_period)),
+        ("Used a tool or searched", sum(row.engaged for row in in_period)),
+        ("Offered the contact form", prompted),
         ("Became leads", stages["leads"]),
         ("Contacted", stages["contacted"]),
         ("Booked", stages["booked"]),
@@ -172,19 +200,25 @@ class ScoreDistribution:
 
 def score_distribution(*, period: Period) -> ScoreDistribution:
     leads = Lead.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
-    by_band = dict(
+    by_band: dict[int, int] = {}
+    by_level: dict[str, int] = {}
+    total = count = 0
+    # One pass: at most 11 bands x 3 levels come back, summed here.
+    for band, level, n, points in (
         # integer / integer divides without a remainder in SQLite and PostgreSQL alike
         leads.annotate(band=ExpressionWrapper(F("lead_score") / 10, output_field=IntegerField()))
-        .values("band").annotate(n=Count("pk")).values_list("band", "n")
-    )
-    by_band[9] = by_band.get(9, 0) + by_band.pop(10, 0)  # 100 belongs to the top band
+        .values("band", "engagement_level").annotate(n=Count("pk"), points=Sum("lead_score")).order_by()
+        .values_list("band", "engagement_level", "n", "points")
+    ):
+        band = min(band, 9)  # 100 belongs to the top band
+        by_band[band] = by_band.get(band, 0) + n
+        by_level[level] = by_level.get(level, 0) + n
+        total, count = total + points, count + n
     bands = [(f"{b * 10}-{b * 10 + 9 if b < 9 else 100}", by_band.get(b, 0)) for b in range(10)]
-    by_level = dict(leads.values("engagement_level").annotate(n=Count("pk")).values_list("engagement_level", "n"))
-    average = leads.aggregate(total=Sum("lead_score"), n=Count("pk"))
     return ScoreDistribution(
         bands=bands,
         levels=[(label, by_level.get(value, 0)) for value, label in EngagementLevel.choices],
-        average=round(average["total"] / average["n"], 1) if average["n"] else None,
+        average=round(total / count, 1) if count else None,
     )
 
 
@@ -222,30 +256,32 @@ class AttributionRow:
         return _rate(self.won_value - self.spend, self.spend)
 
 
-def attribution(*, period: Period) -> list[AttributionRow]:
+def attribution(*, period: Period, daily: DailyCounts | None = None) -> list[AttributionRow]:
     """Sessions and leads by first-touch source, medium and campaign, with the
     campaign spend entered by staff. Direct traffic has empty UTM fields."""
     keys = ("utm_source", "utm_medium", "utm_campaign")
-    sessions = {
-        tuple(row[k] for k in keys): row["n"]
-        for row in UserSession.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
-        .values(*keys).annotate(n=Count("pk"))
-    }
+    sessions: dict[tuple[str, str, str], int] = {}
+    for row in _daily(period, daily).sessions:
+        if _in(period, row.day):
+            key = (row.utm_source, row.utm_medium, row.utm_campaign)
+            sessions[key] = sessions.get(key, 0) + row.sessions
+    sessions = {key: n for key, n in sessions.items() if n}
+    in_period = Lead.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
     leads = {
         tuple(row[k] for k in keys): row
-        for row in Lead.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
-        .values(*keys)
+        for row in in_period.values(*keys)
         .annotate(
-            n=Count("pk", distinct=True),
-            booked=Count("pk", filter=_reached(LeadStatus.BOOKED), distinct=True),
-            won=Count("pk", filter=Q(status=LeadStatus.WON), distinct=True),
+            n=Count("pk"),
+            booked=Count("pk", filter=Q(status__in=_later(LeadStatus.BOOKED))),
+            won=Count("pk", filter=Q(status=LeadStatus.WON)),
+            value=Sum("value", filter=Q(status=LeadStatus.WON)),
         )
+        .order_by()
     }
-    won_values = {
-        tuple(row[k] for k in keys): row["value"] or Decimal("0")
-        for row in Lead.objects.filter(created_at__gte=period.start, created_at__lt=period.end, status=LeadStatus.WON)
-        .values(*keys).annotate(value=Sum("value"))
-    }
+    for row in (in_period.filter(_left_after(LeadStatus.BOOKED)).values(*keys)
+                .annotate(n=Count("pk", distinct=True)).order_by()):
+        leads[tuple(row[k] for k in keys)]["booked"] += row["n"]
+    won_values = {key: row["value"] or Decimal("0") for key, row in leads.items()}
     spend = {
         (row["utm_source"], row["utm_campaign"]): row["amount"]
         for row in CampaignCost.objects.filter(
@@ -273,16 +309,11 @@ class DayRow:
     by_type: dict[str, int]
 
 
-def interactions_per_day(*, period: Period) -> list[DayRow]:
-    rows = (
-        UserInteraction.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
-        .annotate(day=TruncDate("created_at"))
-        .values("day", "interaction_type")
-        .annotate(n=Count("pk"))
-    )
+def interactions_per_day(*, period: Period, daily: DailyCounts | None = None) -> list[DayRow]:
     days: dict[date, dict[str, int]] = {}
-    for row in rows:
-        days.setdefault(row["day"], {})[row["interaction_type"]] = row["n"]
+    for (day, kind), (n, _) in sorted(_daily(period, daily).interactions.items()):
+        if _in(period, day):
+            days.setdefault(day, {})[kind] = n
     first = timezone.localdate(period.start)
     result = []
     for offset in range(period.days):
@@ -330,27 +361,50 @@ class RulePerformance:
         return _rate(self.won, self.leads)
 
 
+# Each lead's rules, once per lead, as rows `r.rule` beside the lead `l`.
+_LEAD_RULES = {
+    # Deduplicated per lead by a lateral subquery: PostgreSQL memoizes it across
+    # leads with the same reasons, and no sort of every (lead, rule) pair is needed.
+    "postgresql": (
+        "CROSS JOIN LATERAL (SELECT DISTINCT e ->> 'rule' AS rule FROM jsonb_array_elements("
+        "CASE WHEN jsonb_typeof(l.score_reasons) = 'array' THEN l.score_reasons ELSE '[]'::jsonb END) AS e "
+        "WHERE jsonb_typeof(e) = 'object' AND jsonb_typeof(e -> 'rule') = 'string') AS r"
+    ),
+    "sqlite": (
+        "JOIN (SELECT DISTINCT l2.id AS lead_id, json_extract(e.value, '$.rule') AS rule FROM leads_lead AS l2, "
+        "json_each(CASE WHEN json_type(l2.score_reasons) = 'array' THEN l2.score_reasons ELSE '[]' END) AS e "
+        "WHERE e.type = 'object' AND json_type(e.value, '$.rule') = 'text') AS r ON r.lead_id = l.id"
+    ),
+}
+
+
 def rule_performance(*, rule_names: list[str]) -> tuple[list[RulePerformance], RulePerformance]:
     """For each rule, the leads whose current score it contributes to and how they
-    converted; with all leads as the baseline to compare against. One query."""
-    rows = Lead.objects.annotate(
-        reached_booked=Count("pk", filter=_reached(LeadStatus.BOOKED), distinct=True),
-        reached_won=Count("pk", filter=Q(status=LeadStatus.WON), distinct=True),
-    ).values_list("score_reasons", "reached_booked", "reached_won")
+    converted; with all leads as the baseline to compare against. Counted in the
+    database (reading every lead's reasons into Python took seconds at 100,000 leads):
+    one query for the rules, one for the baseline."""
+    booked = _later(LeadStatus.BOOKED)
+    marks = ", ".join(["%s"] * len(booked))
+    # Leads whose history reached booked: a join to their distinct ids (hashed once).
+    reached = (f"LEFT JOIN (SELECT DISTINCT lead_id FROM leads_leadstatuschange WHERE to_status IN ({marks})) AS b "
+               "ON b.lead_id = l.id")
+    sums = (f"SUM(CASE WHEN l.status IN ({marks}) OR b.lead_id IS NOT NULL THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN l.status = %s THEN 1 ELSE 0 END)")
     totals = {name: [0, 0, 0] for name in rule_names}
-    baseline = [0, 0, 0]
-    for reasons, booked, won in rows:
-        baseline[0] += 1
-        baseline[1] += bool(booked)
-        baseline[2] += bool(won)
-        for name in {reason.get("rule") for reason in reasons or [] if isinstance(reason, dict)}:
-            if name in totals:
-                totals[name][0] += 1
-                totals[name][1] += bool(booked)
-                totals[name][2] += bool(won)
+    with connection.cursor() as cursor:
+        if rule_names:
+            cursor.execute(
+                f"SELECT r.rule, COUNT(*), {sums} FROM leads_lead AS l {_LEAD_RULES[connection.vendor]} {reached} "
+                f"WHERE r.rule IN ({', '.join(['%s'] * len(rule_names))}) GROUP BY r.rule",
+                [*booked, LeadStatus.WON, *booked, *rule_names],
+            )
+            for name, n, n_booked, n_won in cursor.fetchall():
+                totals[name] = [n, int(n_booked or 0), int(n_won or 0)]
+        cursor.execute(f"SELECT COUNT(*), {sums} FROM leads_lead AS l {reached}", [*booked, LeadStatus.WON, *booked])
+        leads, n_booked, n_won = cursor.fetchone()
     return (
         [RulePerformance(name, *counts) for name, counts in totals.items()],
-        RulePerformance("All leads", *baseline),
+        RulePerformance("All leads", leads, int(n_booked or 0), int(n_won or 0)),
     )
 
 

@@ -28,6 +28,7 @@ from leads.models import (
     LeadStatusChange,
     TimeWindow,
 )
+from leads.rollups import rollups_forget
 from leads.tasks import notify_staff_of_high_intent_lead
 from scoring import engine, incremental
 from scoring.services import scoring_config
@@ -294,7 +295,10 @@ def _lead_from_form(
         if not created:
             _update_returning_lead(lead=lead, contact=contact, session=session, now=now)
 
-        session.interactions.filter(lead__isnull=True).update(lead=lead, converted=True)
+        converting = session.interactions.filter(lead__isnull=True)
+        days = {timezone.localdate(at) for at in converting.values_list("created_at", flat=True)}
+        converting.update(lead=lead, converted=True)
+        rollups_forget(days=days)  # the dashboard's daily counts of converted interactions
         if session.lead_id != lead.pk:
             session.lead = lead
             session.converted_at = now

@@ -74,6 +74,10 @@ def test_the_admin_home_links_the_dashboard(staff_client):
 
 
 def test_the_dashboard_needs_a_fixed_number_of_queries(staff_client, django_assert_max_num_queries):
+    # The first read of a day also rolls up the days it has not seen: one INSERT ...
+    # SELECT a month for each daily count, so a few more, however many rows.
+    with django_assert_max_num_queries(40):
+        staff_client.get(URL)
     with django_assert_max_num_queries(25):
         staff_client.get(URL)
 

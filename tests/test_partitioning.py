@@ -100,7 +100,7 @@ def test_the_interactions_table_is_partitioned_by_month_with_every_row_kept(thro
     indexes = index_names(throwaway)
 
     module = partitioning_module()
-    migration = module.Migration("0007_partition_interactions", "interactions")
+    migration = module.Migration("0009_partition_interactions", "interactions")
     with throwaway.schema_editor(atomic=True) as editor:
         migration.apply(MigrationLoader(throwaway).project_state(), editor)
 

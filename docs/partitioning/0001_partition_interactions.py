@@ -139,8 +139,8 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("interactions", "0006_visitor_cookie_key"),
-        ("leads", "0008_staff_source_erase_permission_value_not_negative"),
+        ("interactions", "0008_dashboard_funnel_indexes"),
+        ("leads", "0010_dashboard_daily_rollups"),
     ]
 
     operations = [

@@ -76,6 +76,7 @@ from leads.importer.rows import (
     parse_row,
 )
 from leads.importer.source import InteractionImportError, Source
+from leads.rollups import rollups_forget
 from scoring.services import scoring_config
 
 __all__ = [
@@ -164,7 +165,13 @@ def interactions_import(
                 # Everything was done for real, then undone: the counts are exact.
                 transaction.set_rollback(True)
         else:
-            run.run(batch_size)
+            try:
+                run.run(batch_size)
+            finally:
+                # History lands on past days and moves visitors' first-seen dates: the
+                # dashboard counts every day again (an import is rare; a read during
+                # it may have rolled up half of it).
+                rollups_forget()
     return ImportSummary(
         imported=run.imported,
         skipped=run.skipped,

@@ -152,3 +152,41 @@ def test_rule_performance_counts_booked_and_won_leads(visitor, contact):
             performance["Immediate urgency"].won) == (1, 1, 0)
     assert performance["High budget"].leads == 0 and performance["High budget"].booked_percent is None
     assert baseline.booked_percent == 100.0
+
+
+def test_rule_performance_counted_in_the_database_matches_reading_every_lead(db):
+    """The page's figures as the Python loop over every lead's reasons gave them, on
+    reasons of every shape a lead may hold."""
+    from leads.models import Lead, LeadStatusChange
+
+    reasons = [
+        [{"rule": "High budget", "points": 20}, {"rule": "High budget", "points": 20}],
+        [{"rule": "High budget"}, {"rule": "Immediate urgency"}, "not a reason", 7],
+        {"rule": "High budget"},
+        "a string, not a list",
+        [{"rule": 5}, {"points": 3}],
+        [{"rule": "Immediate urgency"}],
+        [],
+    ]
+    statuses = [LeadStatus.WON, LeadStatus.LOST, LeadStatus.BOOKED, LeadStatus.NEW, LeadStatus.CONTACTED,
+                LeadStatus.LOST, LeadStatus.QUALIFIED]
+    leads = [Lead.objects.create(email=f"r{n}@example.com", status=status, score_reasons=reason)
+             for n, (reason, status) in enumerate(zip(reasons, statuses))]
+    LeadStatusChange.objects.create(lead=leads[1], from_status="new", to_status="booked")
+    LeadStatusChange.objects.create(lead=leads[1], from_status="booked", to_status="lost")
+    LeadStatusChange.objects.create(lead=leads[5], from_status="new", to_status="contacted")
+    names = ["High budget", "Immediate urgency", "5", "Unused rule"]
+
+    def booked(lead):
+        return lead.status in ("booked", "won") or lead.status_changes.filter(to_status__in=["booked", "won"]).exists()
+
+    expected = {name: [0, 0, 0] for name in names}
+    for lead in leads:
+        for name in {r.get("rule") for r in lead.score_reasons or [] if isinstance(r, dict)}:
+            if name in expected:
+                expected[name][0] += 1
+                expected[name][1] += booked(lead)
+                expected[name][2] += lead.status == "won"
+    rows, baseline = selectors.rule_performance(rule_names=names)
+    assert {row.rule: [row.leads, row.booked, row.won] for row in rows} == expected
+    assert (baseline.leads, baseline.booked, baseline.won) == (7, 3, 1)
