@@ -10,11 +10,12 @@ from interactions.services import session_from_cookie, session_start_for, sessio
 UNTRACKED_PREFIXES = ("/admin/", "/static/", "/media/", "/favicon.ico", "/robots.txt", "/api/schema")
 
 
-def finds_its_visitor(view_class):
-    """Mark a view that reads the visitor's session itself (the tracking endpoint, which
-    locks it as it reads it): the middleware leaves request.user_session to it."""
-    view_class.finds_its_visitor = True
-    return view_class
+def finds_its_visitor(view):
+    """Mark a view (a class or a function) that reads the visitor's session itself (the
+    tracking endpoint, which locks it as it reads it), or needs none: the middleware
+    leaves request.user_session to it."""
+    view.finds_its_visitor = True
+    return view
 
 
 class UserSessionMiddleware:
@@ -40,8 +41,8 @@ class UserSessionMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         # Once the address is resolved: a page that does not exist starts no visitor.
-        view_class = getattr(view_func, "view_class", None)
-        if request.path.startswith(UNTRACKED_PREFIXES) or getattr(view_class, "finds_its_visitor", False):
+        view = getattr(view_func, "view_class", view_func)
+        if request.path.startswith(UNTRACKED_PREFIXES) or getattr(view, "finds_its_visitor", False):
             return None
         session = session_from_cookie(request.COOKIES.get(settings.VISITOR_COOKIE_NAME, ""))
         allowed = tracking_allowed(request)
