@@ -3,7 +3,7 @@ decide when to offer the contact form."""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -240,19 +240,17 @@ def track_event(
     if engagement_seconds < 0:
         raise ValidationError({"engagement_seconds": "Engagement time cannot be negative."})
     occurred_at = occurred_at or timezone.now()
-    for _ in range(JOURNEY_ATTEMPTS - 1):
+    track = partial(
+        _track, locate, interaction_type, data, page_url=page_url, engagement_seconds=engagement_seconds,
+        occurred_at=occurred_at, submission_key=submission_key, prompt_page=prompt_page, starts_visits=starts_visits,
+    )
+    for attempt in range(1, JOURNEY_ATTEMPTS + 1):
         try:
             with transaction.atomic():
-                return _track(locate, interaction_type, data, page_url=page_url,
-                              engagement_seconds=engagement_seconds, occurred_at=occurred_at,
-                              submission_key=submission_key, prompt_page=prompt_page,
-                              starts_visits=starts_visits)
+                return track()
         except JourneyChanged:
-            continue
-    with transaction.atomic():
-        return _track(locate, interaction_type, data, page_url=page_url, engagement_seconds=engagement_seconds,
-                      occurred_at=occurred_at, submission_key=submission_key, prompt_page=prompt_page,
-                      starts_visits=starts_visits)
+            if attempt == JOURNEY_ATTEMPTS:
+                raise
 
 
 def _track(locate, interaction_type, data, *, page_url, engagement_seconds, occurred_at, submission_key,
