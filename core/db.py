@@ -32,6 +32,17 @@ def reading_for_analytics() -> Iterator[None]:
         _reading_for_analytics.reset(token)
 
 
+@contextmanager
+def reading_on_primary() -> Iterator[None]:
+    """Read on `default` again inside a reading_for_analytics() block: for a read made
+    in order to write (a replica is read-only, and may not yet have the rows just written)."""
+    token = _reading_for_analytics.set(False)
+    try:
+        yield
+    finally:
+        _reading_for_analytics.reset(token)
+
+
 class AnalyticsRouter:
     def db_for_read(self, model, **hints) -> str | None:
         if _reading_for_analytics.get() and settings.ANALYTICS_READS_ROUTED:

@@ -22,6 +22,7 @@ from django.db.models import Count, Max, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from core.db import reading_on_primary
 from interactions.models import InteractionType, UserInteraction, UserSession
 from leads.models import DailyInteractionCount, DailySessionCount, RolledUpDay, RollupWatermark
 
@@ -196,8 +197,23 @@ class DailyCounts:
 
 
 def daily_counts(*, first: date, last: date, now: datetime | None = None) -> DailyCounts:
-    rolled = rollups_refresh(first=first, last=last, now=now)
+    # The roll-up is kept, and read, on the primary: its upkeep locks and writes, and a
+    # replica may not have the days just rolled up. Only the live part is read wherever
+    # the caller reads (core.db.reading_for_analytics).
+    with reading_on_primary():
+        rolled = rollups_refresh(first=first, last=last, now=now)
+        interactions, sessions = _rolled_up(first, rolled)
     live_first = max(rolled) + timedelta(days=1) if rolled else first
+    if live_first <= last:
+        start, end = _midnight(live_first), _midnight(last + timedelta(days=1))
+        for row in _interaction_rows(start, end):
+            interactions[(row["day"], row["interaction_type"])] = (row["n"], row["converted"])
+        sessions += [SessionDayRow(row["day"], *(row[key] for key in SESSION_KEYS), row["n"], row["engaged"])
+                     for row in _session_rows(start, end)]
+    return DailyCounts(first=first, last=last, interactions=interactions, sessions=sessions)
+
+
+def _rolled_up(first: date, rolled: set[date]) -> tuple[dict, list]:
     interactions: dict[tuple[date, str], tuple[int, int]] = {}
     sessions: list[SessionDayRow] = []
     if rolled:
@@ -207,10 +223,4 @@ def daily_counts(*, first: date, last: date, now: datetime | None = None) -> Dai
             interactions[(day, kind)] = (n, converted)
         sessions += [SessionDayRow(*row) for row in DailySessionCount.objects.filter(**span).values_list(
             "day", *SESSION_KEYS, "sessions", "engaged")]
-    if live_first <= last:
-        start, end = _midnight(live_first), _midnight(last + timedelta(days=1))
-        for row in _interaction_rows(start, end):
-            interactions[(row["day"], row["interaction_type"])] = (row["n"], row["converted"])
-        sessions += [SessionDayRow(row["day"], *(row[key] for key in SESSION_KEYS), row["n"], row["engaged"])
-                     for row in _session_rows(start, end)]
-    return DailyCounts(first=first, last=last, interactions=interactions, sessions=sessions)
+    return interactions, sessions
