@@ -3,8 +3,8 @@ decide when to offer the contact form."""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache, partial
 from datetime import datetime, timedelta
+from functools import cache, partial
 from typing import Any
 
 from django.conf import settings
@@ -53,16 +53,6 @@ def journey_session_facts(*, session: UserSession) -> engine.SessionFacts:
         utm_medium=session.utm_medium,
         utm_campaign=session.utm_campaign,
     )
-
-
-def journey_of_session(*, session: UserSession, until: datetime | None = None) -> list[engine.Step]:
-    """The visitor's journey (see journey_interactions) as the engine's steps, oldest
-    first; with `until`, only what happened by then."""
-    interactions = journey_interactions(session=session)
-    if until is not None:
-        interactions = interactions.filter(created_at__lte=until)
-    rows = interactions.order_by("created_at", "pk").values_list("interaction_type", "data")
-    return [engine.Step(interaction_type, data) for interaction_type, data in rows]
 
 
 def _validated_data(interaction_type: str, data: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -50,13 +50,14 @@ def test_there_are_weeks_of_traffic_for_the_analytics(seeded):
 
 
 def test_every_stored_score_is_what_the_rules_give(seeded):
-    from interactions.tracker import journey_of_session, journey_session_facts
+    from interactions.tracker import journey_session_facts, journey_stored_steps
     from scoring.services import score_journey
 
     for lead in Lead.objects.all()[:15]:
         session = lead.sessions.order_by("-last_seen_at").first()
         result = score_journey(
-            steps=journey_of_session(session=session), session_facts=journey_session_facts(session=session)
+            steps=[step for _, step in journey_stored_steps(session)],
+            session_facts=journey_session_facts(session=session),
         )
         assert lead.lead_score == result.points
 
