@@ -8,7 +8,7 @@ scoring state and the facts of its visits (for a lead, summed over their session
 `journey_step` adds one event to it and to the session's counters, and returns the
 score the journey has with it."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,8 +18,8 @@ from scoring import engine, incremental
 
 @dataclass
 class LiveJourney:
-    # None: there is no usable state (none yet, or built with other rules): the caller
-    # folds the journey's stored steps first (journey_rebuild).
+    # None: there is no usable state (none yet, or built with other rules): journey_add
+    # folds the journey's stored steps first.
     state: incremental.JourneyState | None
     engagement_seconds: int
     visit_count: int
@@ -49,13 +49,13 @@ def in_order(state: incremental.JourneyState, at: datetime) -> bool:
     return not state.last_at or stamp(at) >= state.last_at
 
 
-def journey_rebuild(
+def _journey_rebuild(
     journey: LiveJourney, steps: list[tuple[datetime, engine.Step]], *, at: datetime, ruleset: incremental.RuleSet
 ) -> list[tuple[datetime, engine.Step]]:
     """Fold the journey's stored steps (oldest first, with their times) into a new
     state as it was just before an event at `at`; returns the steps after it (only
     when the event is older than the journey's newest), to be added after the event
-    with `journey_catch_up`."""
+    with `_journey_catch_up`."""
     before = [(moment, step) for moment, step in steps if moment <= at]
     journey.state = journey_folded(before, ruleset=ruleset)
     return steps[len(before):]
@@ -70,7 +70,7 @@ def journey_folded(
     return state
 
 
-def journey_catch_up(
+def _journey_catch_up(
     journey: LiveJourney, later: list[tuple[datetime, engine.Step]], *, ruleset: incremental.RuleSet
 ) -> None:
     for moment, step in later:
@@ -87,8 +87,7 @@ def journey_step(
     thresholds: engine.Thresholds,
     visit_gap_seconds: int | None,
 ) -> engine.ScoreResult:
-    """Add the event to the journey (whose state must be current: in_order, or after
-    journey_rebuild) and to the session's counters (a UserSession, changed in memory:
+    """Add the event to the journey (whose state must be current: see journey_add) and to the session's counters (a UserSession, changed in memory:
     visits, engagement, interaction count, last seen, score and level). Returns the
     journey's score with the event.
 
@@ -126,3 +125,31 @@ def journey_score(
         utm_campaign=session.utm_campaign,
     )
     return incremental.journey_score(journey.state, ruleset, session_facts=facts, thresholds=thresholds)
+
+
+def journey_add(
+    session,
+    journey: LiveJourney,
+    event: Event,
+    *,
+    stored_steps: Callable[[], list[tuple[datetime, engine.Step]]],
+    ruleset: incremental.RuleSet,
+    thresholds: engine.Thresholds,
+    visit_gap_seconds: int | None,
+) -> tuple[engine.ScoreResult, engine.ScoreResult]:
+    """journey_step for any event: when the journey has no usable state, or the event
+    is older than its newest step (an import out of order), its stored steps
+    (`stored_steps()`, oldest first with their times, called only then) are folded
+    first. Returns the event's score (its journey up to it) and the journey's score
+    now, which the session shows; they differ only for an event from the past."""
+    later = []
+    if journey.state is None or not in_order(journey.state, event.occurred_at):
+        later = _journey_rebuild(journey, stored_steps(), at=event.occurred_at, ruleset=ruleset)
+    result = journey_step(session, journey, event, ruleset=ruleset, thresholds=thresholds,
+                          visit_gap_seconds=visit_gap_seconds)
+    if not later:
+        return result, result
+    _journey_catch_up(journey, later, ruleset=ruleset)
+    now = journey_score(session, journey, ruleset=ruleset, thresholds=thresholds)
+    session.score, session.engagement_level = now.points, now.level
+    return result, now

@@ -85,7 +85,6 @@ JOURNEY_ATTEMPTS = 5
 class Tracked:
     interaction: UserInteraction
     session: UserSession
-    result: engine.ScoreResult
     show_contact_prompt: bool = False
 
 
@@ -169,10 +168,13 @@ def track_user_interaction(
 
     With a `submission_key` (the one-time id of the form that was posted), posting the
     same form again returns the interaction recorded the first time."""
-    return track_event(
+    tracked = track_event(
         lambda: _journey_locked(key="id", value=session.pk), interaction_type, data, page_url=page_url,
         engagement_seconds=engagement_seconds, occurred_at=occurred_at, submission_key=submission_key,
-    ).interaction
+    )
+    if tracked is None:  # erased or purged while the visitor was using a tool
+        raise UserSession.DoesNotExist(f"Visitor session {session.pk} no longer exists.")
+    return tracked.interaction
 
 
 def track_visitor_event(
@@ -254,19 +256,16 @@ def _track(locate, interaction_type, data, *, page_url, engagement_seconds, occu
         recorded = UserInteraction.objects.filter(external_id=submission_key).first()
         if recorded is not None:
             if recorded.session_id == session.pk:
-                return Tracked(recorded, session, engine.result_of([]))
+                return Tracked(recorded, session)
             submission_key = None  # another visitor's id (a copied page): record, not under it
 
     config = scoring_config()
     ruleset = config.ruleset
     visitor_journey = _journey_of(session, ruleset)
-    later = []
-    if visitor_journey.state is None or not journey.in_order(visitor_journey.state, occurred_at):
-        # No state for these rules yet, or an event from the past: fold the stored steps.
-        later = journey.journey_rebuild(visitor_journey, journey_stored_steps(session), at=occurred_at, ruleset=ruleset)
     event = journey.Event(interaction_type, data, engagement_seconds, occurred_at)
-    result = journey.journey_step(
-        session, visitor_journey, event, ruleset=ruleset, thresholds=config.thresholds,
+    result, now_result = journey.journey_add(
+        session, visitor_journey, event, stored_steps=lambda: journey_stored_steps(session),
+        ruleset=ruleset, thresholds=config.thresholds,
         visit_gap_seconds=settings.VISIT_GAP_SECONDS if starts_visits else None,
     )
     interaction = sql.insert(UserInteraction(
@@ -281,13 +280,6 @@ def _track(locate, interaction_type, data, *, page_url, engagement_seconds, occu
         created_at=occurred_at,
         external_id=submission_key,
     ))
-    if later:
-        journey.journey_catch_up(visitor_journey, later, ruleset=ruleset)
-        now_result = journey.journey_score(session, visitor_journey, ruleset=ruleset, thresholds=config.thresholds)
-        session.score, session.engagement_level = now_result.points, now_result.level
-    else:
-        now_result = result
-
     fields = ["interaction_count", "engagement_seconds", "visit_count", "score", "engagement_level", "last_seen_at"]
     show = False
     if prompt_page is not None:
@@ -295,16 +287,15 @@ def _track(locate, interaction_type, data, *, page_url, engagement_seconds, occu
         if show:
             fields += _prompt_offered(session, page=prompt_page, now=occurred_at)
     if session.lead_id:
-        lead = session.lead
         lead_journey_scored.send(
-            sender=UserInteraction, interaction=interaction, result=now_result, lead=lead,
+            sender=UserInteraction, interaction=interaction, result=now_result, lead=session.lead,
             journey_state=visitor_journey.state.as_data(),
         )
     else:
         session.scoring_state = visitor_journey.state.as_data()
         fields.append("scoring_state")
     sql.update(session, fields)
-    return Tracked(interaction, session, result, show)
+    return Tracked(interaction, session, show)
 
 
 def _prompt_pages_this_visit(session: UserSession) -> list[str]:

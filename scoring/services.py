@@ -54,29 +54,26 @@ class ScoringConfig:
         return self.settings.thresholds()
 
 
-class _ProcessCopy:
-    config: ScoringConfig | None = None
-    version: str | None = None
-    checked_at: float = 0.0
-
-
-_copy = _ProcessCopy()
+# This process's copy: (config, the shared version it was read at, when it was last
+# checked), replaced whole, so a thread never sees half of a change.
+_copy: tuple[ScoringConfig, str, float] | None = None
 
 
 def scoring_config() -> ScoringConfig:
     """The active rules and settings: this process's copy while it is current."""
-    now = time.monotonic()
-    if _copy.config is not None and now - _copy.checked_at < settings.SCORING_CONFIG_CHECK_SECONDS:
-        return _copy.config
+    global _copy
+    now, copy = time.monotonic(), _copy
+    if copy is not None and now - copy[2] < settings.SCORING_CONFIG_CHECK_SECONDS:
+        return copy[0]
     version = cache.get(CONFIG_VERSION_KEY)
     if version is None:
         cache.add(CONFIG_VERSION_KEY, uuid.uuid4().hex, timeout=None)
         version = cache.get(CONFIG_VERSION_KEY)
-    if _copy.config is None or version != _copy.version:
-        _copy.config = ScoringConfig(ruleset=RuleSet(rules_active()), settings=scoring_settings_get())
-        _copy.version = version
-    _copy.checked_at = now
-    return _copy.config
+    config = copy[0] if copy is not None and copy[1] == version else None
+    if config is None:
+        config = ScoringConfig(ruleset=RuleSet(rules_active()), settings=scoring_settings_get())
+    _copy = (config, version, now)
+    return config
 
 
 def scoring_config_changed() -> None:
@@ -95,7 +92,8 @@ def _announce_change() -> None:
 
 def scoring_config_forget() -> None:
     """Drop this process's copy: the next scoring_config() reads the rules again."""
-    _copy.config = None
+    global _copy
+    _copy = None
 
 
 def score_journey(

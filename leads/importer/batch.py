@@ -173,14 +173,11 @@ class Batch:
         at = row.occurred_at
         key = self._journey_key(session)
         steps, live = self.journeys[key], self.live[key]
-        later = []
-        if live.state is None or not journey.in_order(live.state, at):
-            stored = [(step.created_at, engine.Step(step.interaction_type, step.data)) for step in steps]
-            later = journey.journey_rebuild(live, stored, at=at, ruleset=self.ruleset)
         event = journey.Event(row.interaction_type, row.data, row.engagement_seconds, at)
-        result = journey.journey_step(
-            session, live, event, ruleset=self.ruleset, thresholds=self.thresholds,
-            visit_gap_seconds=settings.VISIT_GAP_SECONDS,
+        result, now = journey.journey_add(
+            session, live, event,
+            stored_steps=lambda: [(step.created_at, engine.Step(step.interaction_type, step.data)) for step in steps],
+            ruleset=self.ruleset, thresholds=self.thresholds, visit_gap_seconds=settings.VISIT_GAP_SECONDS,
         )
         bisect.insort(steps, _Step(at, (1, next(self.sequence)), row.interaction_type, row.data), key=_step_key)
         interaction = UserInteraction(
@@ -195,15 +192,11 @@ class Batch:
             created_at=at,
             external_id=row.external_id,
         )
-        if later:
-            journey.journey_catch_up(live, later, ruleset=self.ruleset)
-            result = journey.journey_score(session, live, ruleset=self.ruleset, thresholds=self.thresholds)
-            session.score, session.engagement_level = result.points, result.level
         self.pending.append(interaction)
         session.created_at = min(session.created_at, at)
         self.changed_sessions[session.pk] = session
         if session.lead_id:
-            self.changed_leads[session.lead_id] = result
+            self.changed_leads[session.lead_id] = now
         else:
             session.scoring_state = live.state.as_data()
         return interaction
