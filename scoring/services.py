@@ -1,5 +1,5 @@
-"""ORM-facing side of scoring: load the clinic's active rules and settings, and score
-journeys with them through the pure engine.
+"""ORM-facing side of scoring: load the clinic's active rules and settings for the
+pure engine.
 
 The rules and settings are read on every tracked event, so each process keeps them
 in memory (`scoring_config`). Saving a rule or the settings bumps a version in the
@@ -12,7 +12,6 @@ with the rules it had, never with a mix."""
 
 import time
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -95,17 +94,3 @@ def scoring_config_forget() -> None:
     global _copy
     _copy = None
 
-
-def score_journey(
-    *,
-    steps: Iterable[engine.Step],
-    session_facts: engine.SessionFacts,
-    rules: list[engine.Rule] | None = None,
-    thresholds: engine.Thresholds | None = None,
-) -> engine.ScoreResult:
-    """`engine.score_journey` with the clinic's active rules and thresholds, unless given."""
-    if rules is None or thresholds is None:
-        config = scoring_config()
-        rules = list(config.rules) if rules is None else rules
-        thresholds = config.thresholds if thresholds is None else thresholds
-    return engine.score_journey(steps, session_facts=session_facts, rules=rules, thresholds=thresholds)

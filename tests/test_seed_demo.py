@@ -51,13 +51,15 @@ def test_there_are_weeks_of_traffic_for_the_analytics(seeded):
 
 def test_every_stored_score_is_what_the_rules_give(seeded):
     from interactions.tracker import journey_session_facts, journey_stored_steps
-    from scoring.services import score_journey
+    from scoring.engine import score_journey
+    from scoring.services import scoring_config
 
     for lead in Lead.objects.all()[:15]:
         session = lead.sessions.order_by("-last_seen_at").first()
+        config = scoring_config()
         result = score_journey(
-            steps=[step for _, step in journey_stored_steps(session)],
-            session_facts=journey_session_facts(session=session),
+            [step for _, step in journey_stored_steps(session)],
+            session_facts=journey_session_facts(session=session), rules=config.rules, thresholds=config.thresholds,
         )
         assert lead.lead_score == result.points
 

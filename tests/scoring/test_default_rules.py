@@ -3,16 +3,18 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from scoring.engine import SessionFacts, Step, score_journey
 from scoring.models import LeadScoringRule, ScoringSettings
-from scoring.engine import SessionFacts, Step
-from scoring.services import score_journey
-from tests.factories import scoring_settings_change, scoring_rule_change
+from scoring.services import scoring_config
+from tests.factories import scoring_rule_change, scoring_settings_change
 
 pytestmark = pytest.mark.django_db
 
 
 def score(*steps, **session):
-    return score_journey(steps=[Step(kind, data) for kind, data in steps], session_facts=SessionFacts(**session))
+    config = scoring_config()  # the clinic's rules as stored, as the tracker reads them
+    return score_journey([Step(kind, data) for kind, data in steps], session_facts=SessionFacts(**session),
+                         rules=config.rules, thresholds=config.thresholds)
 
 
 def test_eleven_default_rules_are_installed_and_active():
