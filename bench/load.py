@@ -102,15 +102,15 @@ def _wait_answering(url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 @contextmanager
-def gunicorn(*, env: dict[str, str]) -> Iterator[Server]:
-    """The site under gunicorn (clinic/gunicorn.py's settings, 2 sync workers),
-    stopped when the block ends, whatever happens in it."""
+def gunicorn(*, env: dict[str, str], options: tuple[str, ...] = ("--workers", str(WORKERS), "--worker-class", "sync"),
+             ) -> Iterator[Server]:
+    """The site under gunicorn (clinic/gunicorn.py's settings, 2 sync workers unless
+    `options` say otherwise), stopped when the block ends, whatever happens in it."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = Path(tempfile.mkstemp(prefix="bench-gunicorn-", suffix=".log")[1])
     command = [
-        sys.executable, "-m", "gunicorn", "-c", "python:clinic.gunicorn", "--workers", str(WORKERS),
-        "--worker-class", "sync", "--bind", f"127.0.0.1:{port}", "--error-logfile", str(log), "clinic.wsgi",
+        sys.executable, "-m", "gunicorn", "-c", "python:clinic.gunicorn", *options, "--bind", f"127.0.0.1:{port}", "--error-logfile", str(log), "clinic.wsgi",
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:

@@ -2,8 +2,12 @@
 (static/js/track.js), tied to the visitor's cookie; the answer says whether to
 offer the contact form now."""
 
+import json
+
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema
@@ -17,14 +21,14 @@ from rest_framework.views import APIView
 
 from core.api import StrictFieldsMixin
 from core.page_context import page_context_read
-from core.parsers import JSONParser
+from core.parsers import JSONParser, json_loads
 from core.ratelimits import TRACKING, limit_posts
 from core.schema import NOT_BLANK
 from interactions.cookie_consent import tracking_allowed
 from interactions.models import InteractionType
 from interactions.middleware import finds_its_visitor
 from interactions.services import session_start_for
-from interactions.tracker import track_visitor_event
+from interactions.tracker import Tracked, track_visitor_event
 
 # One page view rarely lasts longer; larger numbers are tabs left open.
 MAX_ENGAGEMENT_SECONDS = 30 * 60
@@ -38,12 +42,17 @@ class BrowserCsrf(BasePermission):
     def has_permission(self, request, view) -> bool:
         if not hasattr(view, request.method.lower()):
             return True  # the view answers 405 for a method it does not have
-        check = CSRFCheck(lambda _request: None)
-        check.process_request(request)
-        reason = check.process_view(request, None, (), {})
+        reason = csrf_failure(request)
         if reason:
             raise PermissionDenied(f"CSRF check failed: {reason}")
         return True
+
+
+def csrf_failure(request) -> str | None:
+    """Why Django's CSRF check refuses this request, or None if it passes."""
+    check = CSRFCheck(lambda _request: None)
+    check.process_request(request)
+    return check.process_view(request, None, (), {})
 
 
 class TrackSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -108,40 +117,102 @@ class TrackResponseSerializer(serializers.Serializer):
 TRACK_EVENT = TrackSerializer()
 
 
+def _tracked(request: HttpRequest, event: dict) -> Tracked:
+    """Store and score a validated event for the visitor whose cookie `request` (the
+    Django request) carries; a visitor without one is started, and the middleware
+    sends them their cookie with the answer."""
+    data = {"query": event["query"].strip()} if event["event"] == InteractionType.SEARCH else {}
+    if "scroll_depth" in event:
+        data["scroll_depth"] = event["scroll_depth"]
+    data.update(event.get("context") or {})
+    tracked = track_visitor_event(
+        cookie=request.COOKIES.get(settings.VISITOR_COOKIE_NAME, ""),
+        start=lambda: session_start_for(request),
+        interaction_type=event["event"],
+        data=data,
+        page_url=event["page_url"],
+        engagement_seconds=event["engagement_seconds"],
+        # A beacon sent as the page is left: nobody will see an offer.
+        prompt_page=None if event["leaving"] else event["page_url"],
+    )
+    request.user_session = tracked.session
+    return tracked
+
+
+def _answer(tracked: Tracked) -> dict:
+    return {
+        "interaction": tracked.interaction.pk,
+        "score": tracked.session.score,
+        "engagement_level": tracked.session.engagement_level,
+        "show_contact_prompt": tracked.show_contact_prompt,
+    }
+
+
+# The requests static/js/track.js sends: its fetch (JSON) and its beacon (a form).
+PLAIN_BODIES = ("application/json", "application/x-www-form-urlencoded")
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")  # as DRF's strict parser: NaN and Infinity are refused
+
+
+def _plain_body(request: HttpRequest):
+    """The body of a request track.js sends, parsed as DRF would; None for any other
+    (another content type or accepted answer, a format override, a malformed body)."""
+    if request.GET or request.headers.get("Accept", "*/*") not in ("*/*", "application/json"):
+        return None
+    if request.content_type not in PLAIN_BODIES:
+        return None
+    if request.content_type == "application/x-www-form-urlencoded":
+        return request.POST
+    try:
+        return json_loads(request.body.decode(request.encoding or settings.DEFAULT_CHARSET),
+                          parse_constant=_refuse_constant)
+    except ValueError:
+        return None
+
+
 # Outside DRF's wrapper, so an over-the-limit post gets the 429 from the middleware.
 @method_decorator(limit_posts(TRACKING), name="dispatch")
 @finds_its_visitor
 class TrackView(APIView):
+    """The one endpoint every page of the site calls, several times a visit: the
+    request track.js sends, well formed, is answered without DRF's request wrapping,
+    content negotiation and rendering (`answer_plainly`, about a fifth of the
+    request's Python); anything else (an error, another content type, the browsable
+    API) goes through DRF, so every answer but the plain 201 is DRF's own."""
+
     authentication_classes = []
     permission_classes = [BrowserCsrf]
     parser_classes = [JSONParser, FormParser]
+
+    def dispatch(self, request, *args, **kwargs):
+        answer = self.answer_plainly(request)
+        return answer if answer is not None else super().dispatch(request, *args, **kwargs)
+
+    def answer_plainly(self, request: HttpRequest) -> HttpResponse | None:
+        """The 201 for a well-formed event from track.js, with DRF's body, headers and
+        checks (CSRF, consent, the serializer); None when DRF must answer."""
+        if request.method != "POST" or csrf_failure(request) or not tracking_allowed(request):
+            return None
+        body = _plain_body(request)
+        if body is None:
+            return None
+        try:
+            event = TRACK_EVENT.run_validation(body)
+        except serializers.ValidationError:
+            return None
+        response = HttpResponse(
+            json.dumps(_answer(_tracked(request, event)), separators=(",", ":")),
+            content_type="application/json", status=status.HTTP_201_CREATED,
+        )
+        response["Allow"] = ", ".join(self.allowed_methods)
+        patch_vary_headers(response, ("Accept",))
+        return response
 
     @extend_schema(request=TrackSerializer, responses={201: TrackResponseSerializer}, auth=[])
     def post(self, request):
         if not tracking_allowed(request):
             raise PermissionDenied("Tracking is off until the visitor accepts cookies.")
         event = TRACK_EVENT.run_validation(request.data)
-        data = {"query": event["query"].strip()} if event["event"] == InteractionType.SEARCH else {}
-        if "scroll_depth" in event:
-            data["scroll_depth"] = event["scroll_depth"]
-        data.update(event.get("context") or {})
-        tracked = track_visitor_event(
-            cookie=request.COOKIES.get(settings.VISITOR_COOKIE_NAME, ""),
-            start=lambda: session_start_for(request),
-            interaction_type=event["event"],
-            data=data,
-            page_url=event["page_url"],
-            engagement_seconds=event["engagement_seconds"],
-            # A beacon sent as the page is left: nobody will see an offer.
-            prompt_page=None if event["leaving"] else event["page_url"],
-        )
-        request.user_session = tracked.session  # a new visitor's cookie goes with the answer
-        return Response(
-            {
-                "interaction": tracked.interaction.pk,
-                "score": tracked.session.score,
-                "engagement_level": tracked.session.engagement_level,
-                "show_contact_prompt": tracked.show_contact_prompt,
-            },
-            status=status.HTTP_201_CREATED,
-        )
+        return Response(_answer(_tracked(request._request, event)), status=status.HTTP_201_CREATED)

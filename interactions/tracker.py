@@ -118,7 +118,7 @@ def _journey_locked(*, key: str, value: Any, using: str = "default") -> UserSess
     connection = connections[using]
     value = UserSession._meta.get_field(key).get_db_prep_value(value, connection)
     with connection.cursor() as cursor:
-        cursor.execute(statement, [value])
+        sql.execute(cursor, statement, [value], using)
         row = cursor.fetchone()
     if row is None:
         return None
@@ -268,7 +268,7 @@ def _track(locate, interaction_type, data, *, page_url, engagement_seconds, occu
         ruleset=ruleset, thresholds=config.thresholds,
         visit_gap_seconds=settings.VISIT_GAP_SECONDS if starts_visits else None,
     )
-    interaction = sql.insert(UserInteraction(
+    interaction = UserInteraction(
         session=session,
         lead_id=session.lead_id,
         interaction_type=interaction_type,
@@ -279,22 +279,22 @@ def _track(locate, interaction_type, data, *, page_url, engagement_seconds, occu
         score_reasons=result.reasons_as_data(),
         created_at=occurred_at,
         external_id=submission_key,
-    ))
+    )
     fields = ["interaction_count", "engagement_seconds", "visit_count", "score", "engagement_level", "last_seen_at"]
     show = False
     if prompt_page is not None:
         show = should_show_contact_form(session, page=prompt_page, now=occurred_at)
         if show:
             fields += _prompt_offered(session, page=prompt_page, now=occurred_at)
+    if not session.lead_id:
+        session.scoring_state = visitor_journey.state.as_data()
+        fields.append("scoring_state")
+    sql.insert_and_update(interaction, session, fields)
     if session.lead_id:
         lead_journey_scored.send(
             sender=UserInteraction, interaction=interaction, result=now_result, lead=session.lead,
             journey_state=visitor_journey.state.as_data(),
         )
-    else:
-        session.scoring_state = visitor_journey.state.as_data()
-        fields.append("scoring_state")
-    sql.update(session, fields)
     return Tracked(interaction, session, show)
 
 

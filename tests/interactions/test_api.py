@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.middleware.csrf import _get_new_csrf_string
 
 from interactions.models import UserInteraction, UserSession
 from scoring.models import ScoringSettings
@@ -140,3 +141,43 @@ def test_repeated_searches_add_nothing_to_a_visitors_score(
     # searches add nothing, however many.
     assert lead.lead_score == 85
     assert [reason["rule"] for reason in lead.score_reasons] == ["Explicit enquiry", "High engagement time"]
+
+
+# What track.js sends is answered without DRF's machinery; the same event asked for
+# with another Accept header goes through DRF. Both must give the same answer.
+PLAIN, THROUGH_DRF = {}, {"HTTP_ACCEPT": "application/json; indent=2"}
+
+
+@pytest.mark.parametrize("headers", [PLAIN, THROUGH_DRF], ids=["plain", "drf"])
+def test_a_visitors_first_event_without_a_cookie_gives_them_one_and_the_next_joins_it(client, headers):
+    client.cookies["csrftoken"] = token = _get_new_csrf_string()  # a CSRF cookie, and no visitor yet
+    assert "clinic_visitor" not in client.cookies
+
+    first = client.post(URL, {"event": "page_engagement", "engagement_seconds": 200},
+                        content_type="application/json", HTTP_X_CSRFTOKEN=token, **headers)
+    assert first.status_code == 201
+    assert "clinic_visitor" in first.cookies
+    client.post(URL, {"event": "page_engagement", "engagement_seconds": 200},
+                content_type="application/json", HTTP_X_CSRFTOKEN=token, **headers)
+
+    assert UserSession.objects.get().interaction_count == 2
+
+
+def test_the_plain_answer_is_the_one_drf_gives(browser):
+    event = {"event": "search", "query": "lip filler", "page_url": "/treatments/"}
+    plain, through_drf = post(browser, event), post(browser, event, **THROUGH_DRF)
+
+    assert plain.status_code == through_drf.status_code == 201
+    assert {key: value for key, value in plain.json().items() if key != "interaction"} == {
+        key: value for key, value in through_drf.json().items() if key != "interaction"}
+    for header in ("Content-Type", "Allow", "Vary"):
+        assert plain.headers[header] == through_drf.headers[header]
+    assert UserInteraction.objects.count() == 2
+
+
+@pytest.mark.parametrize("body", ['{"event": "page_engagement", "engagement_seconds": NaN}', "[1, 2]", ""])
+def test_a_body_the_plain_path_cannot_read_gets_drfs_400(browser, body):
+    response = browser.generic("POST", URL, body, content_type="application/json", HTTP_X_CSRFTOKEN=browser.token)
+    assert response.status_code == 400
+    assert set(response.json()) == {"detail", "errors"}
+    assert not UserInteraction.objects.exists()
