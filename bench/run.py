@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import commands, data, debian, load, pages, postgres  # noqa: E402
 from bench.results import Measurement, Report, Target  # noqa: E402
+from clinic import gunicorn as production  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 LONG_JOURNEY_EVENTS = 2000
@@ -130,7 +131,7 @@ def measure_load(report: Report, plan: Plan, *, label: str, workdir: Path) -> No
     from leads.models import Lead
 
     cookie_name = settings.VISITOR_COOKIE_NAME
-    with load.gunicorn(env=environment(os.environ["DATABASE_URL"])) as server:
+    with load.gunicorn(env=environment(os.environ["DATABASE_URL"])) as server:  # production's settings
         visitors = load.visitors(server.url, plan.visitors, cookie_name=cookie_name)
         many = load.visitors_file(visitors, workdir)
         served = len(visitors)
@@ -180,6 +181,22 @@ def measure_load(report: Report, plan: Plan, *, label: str, workdir: Path) -> No
         sizes = server.worker_rss_mb()
         report.add(Measurement("gunicorn worker memory (largest worker, RSS)", max(sizes), "MB", None, label,
                                f"after {served:,} requests; workers: {', '.join(f'{s:.0f}' for s in sizes)} MB"))
+    measure_issue_conditions(report, plan, label=label, visitors_path=many, cookie_name=cookie_name)
+
+
+def measure_issue_conditions(report: Report, plan: Plan, *, label: str, visitors_path: Path, cookie_name: str) -> None:
+    """Tracking beside the bare view as issue 11 first measured it (2 sync workers,
+    not production's clinic/gunicorn.py), so the figures stay comparable with its
+    209 requests/s. For reference: the targets are judged on production's settings."""
+    conditions = " ".join(load.ISSUE_CONDITIONS)
+    with load.gunicorn(env=environment(os.environ["DATABASE_URL"]), options=load.ISSUE_CONDITIONS) as server:
+        bare, track = (
+            load.wrk(server.url + path, kind=kind, visitors_path=visitors_path, cookie_name=cookie_name,
+                     seconds=plan.wrk_seconds)
+            for kind, path in (("bare", "/bench/bare/"), ("track", "/api/v1/track/"))
+        )
+        report_http(report, f"bare view, {conditions}", bare, label=label, note="issue 11's conditions")
+        report_http(report, f"track, {conditions}", track, label=label, bare=bare, note="issue 11's conditions")
 
 
 def report_http(report: Report, name: str, result: load.WrkResult, *, label: str, bare: load.WrkResult | None = None,
@@ -272,8 +289,10 @@ def main(argv: list[str] | None = None) -> int:
             call_command("migrate", verbosity=0)
             measure_pages(report, plan, plans_out=plans)
             largest = size_label(plan.sizes[-1])
-            print(f"\nHTTP load at {largest} (wrk -t{load.THREADS} -c{load.CONNECTIONS}, {plan.wrk_seconds} s a run, "
-                  f"gunicorn {load.WORKERS} sync workers):", flush=True)
+            print(f"\nHTTP load at {largest} (wrk -t{load.THREADS} -c{load.CONNECTIONS}, {plan.wrk_seconds} s a run; "
+                  f"gunicorn with clinic/gunicorn.py's settings, {production.workers} {production.worker_class} "
+                  f"workers x {production.threads} threads, then {' '.join(load.ISSUE_CONDITIONS)} as issue 11 "
+                  "measured):", flush=True)
             measure_load(report, plan, label=largest, workdir=Path(workdir))
             print("\nCommands and tools:", flush=True)
             measure_commands(report, plan, label=largest, workdir=Path(workdir))

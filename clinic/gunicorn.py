@@ -1,8 +1,24 @@
-"""gunicorn's settings for production: `gunicorn -c python:clinic.gunicorn clinic.wsgi`.
+"""gunicorn's settings for production: `gunicorn -c python:clinic.gunicorn clinic.wsgi`
+(any of them can be changed on the command line or in GUNICORN_CMD_ARGS).
+
+Workers: one process a core (WEB_CONCURRENCY overrides it), each serving 4 requests
+at a time on threads. A request that tracks an event waits for PostgreSQL to write
+its commit to disk, 1-4 ms on the benchmark's machine, longer than the request's own
+work. A sync worker can do nothing else meanwhile, so with sync workers the cores sat
+idle for much of every tracking request, and PostgreSQL flushed one commit at a time;
+with threads another request runs while one waits, and commits arriving together
+share a flush (`make bench` measures both). Each thread keeps its own database
+connection (DATABASE_CONN_MAX_AGE): workers x threads connections in all.
 
 Its access log (off unless `--access-logfile` is given) records the method, the path
 without its query string, the status, the size and the browser; never the query string
 (%(q)s, or %(r)s which contains it) or the Referer (%(f)s: a page address such as
 /treatments/?q=... from this very site), which carry what patients searched for."""
 
+import multiprocessing
+import os
+
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
+worker_class = "gthread"
+threads = 4
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
