@@ -10,6 +10,7 @@ by its day.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from django.db import connection
 from django.db.models import Count, ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
@@ -41,11 +42,13 @@ class Period:
     def previous(self) -> "Period":
         return Period(start=self.start - (self.end - self.start), end=self.start)
 
-    @property
+    # Cached: the selectors test every roll-up row against them (thousands of rows for a
+    # long period), and converting to local time each time cost more than the queries.
+    @cached_property
     def first_day(self) -> date:
         return timezone.localdate(self.start)
 
-    @property
+    @cached_property
     def last_day(self) -> date:
         return timezone.localdate(self.end) - timedelta(days=1)
 
