@@ -22,6 +22,18 @@ class LeadStatus(models.TextChoices):
         """Leads still being worked: neither won nor lost."""
         return [cls.NEW, cls.CONTACTED, cls.QUALIFIED, cls.BOOKED]
 
+    @classmethod
+    def pipeline(cls) -> list[str]:
+        """The stages in order: a lead at a later stage has passed the earlier ones.
+        Lost is no stage; a lost lead got as far as it had got before."""
+        return [cls.NEW, cls.CONTACTED, cls.QUALIFIED, cls.BOOKED, cls.WON]
+
+    @classmethod
+    def furthest(cls, *statuses: str) -> str:
+        """The furthest pipeline stage among these statuses (new when none is a stage)."""
+        pipeline = cls.pipeline()
+        return pipeline[max((pipeline.index(status) for status in statuses if status in pipeline), default=0)]
+
 
 class LeadSource(models.TextChoices):
     """The tool (or channel) that produced the lead."""
@@ -72,6 +84,14 @@ class Lead(models.Model):
     utm_content = models.CharField(max_length=150, blank=True)
 
     status = models.CharField(max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW)
+    # Kept by lead_update with the history it summarises, so the funnel and the
+    # attribution count the leads that reached a stage from the lead row alone, with no
+    # join to the history (that join grew with every lead and every status change).
+    furthest_stage = models.CharField(
+        max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW, editable=False,
+        help_text="The furthest pipeline stage the status history reached (new until the lead is moved on); "
+                  "a lead has reached a stage when this or its status is at or beyond it.",
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -102,8 +122,16 @@ class Lead(models.Model):
         ]
         indexes = [
             models.Index(fields=["created_at"], name="lead_created_idx"),
-            # The dashboard's score distribution, read from the index alone.
-            models.Index(fields=["created_at", "engagement_level", "lead_score"], name="lead_created_scores_idx"),
+            # The dashboard's figures of the leads of a period (counts, score distribution,
+            # attribution with booked, won and won value) read from the index alone: every
+            # column they use is in it (key columns, not INCLUDE, which SQLite lacks).
+            models.Index(
+                fields=["created_at", "engagement_level", "lead_score", "status", "furthest_stage",
+                        "utm_source", "utm_medium", "utm_campaign", "value"],
+                name="lead_created_figures_idx",
+            ),
+            # The funnel's stages of the leads its visitors became, without reading the rows.
+            models.Index(fields=["id", "status", "furthest_stage"], name="lead_stages_idx"),
             models.Index(fields=["status", "created_at"], name="lead_status_created_idx"),
             models.Index(fields=["engagement_level", "created_at"], name="lead_level_created_idx"),
             models.Index(fields=["lead_score"], name="lead_score_idx"),
@@ -113,6 +141,9 @@ class Lead(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(lead_score__gte=0) & Q(lead_score__lte=100), name="lead_score_0_to_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(furthest_stage__in=LeadStatus.pipeline()), name="lead_furthest_stage_is_a_stage"
             ),
             # Erased leads keep their place in the analytics with no way to reach anyone.
             models.CheckConstraint(

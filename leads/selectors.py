@@ -10,17 +10,18 @@ by its day.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from django.db import connection
 from django.db.models import Count, ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from interactions.models import EngagementLevel, InteractionType, UserInteraction, UserSession
-from leads.models import CampaignCost, Lead, LeadStatus, LeadStatusChange
+from leads.models import CampaignCost, Lead, LeadStatus
 from leads.rollups import DailyCounts, daily_counts
 
 # Pipeline order: a lead at a later stage has passed the earlier ones.
-PIPELINE = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.BOOKED, LeadStatus.WON]
+PIPELINE = LeadStatus.pipeline()
 TOOLS = [
     InteractionType.AI_RECOMMENDATION,
     InteractionType.FACE_ANALYSIS,
@@ -41,11 +42,13 @@ class Period:
     def previous(self) -> "Period":
         return Period(start=self.start - (self.end - self.start), end=self.start)
 
-    @property
+    # Cached: the selectors test every roll-up row against them (thousands of rows for a
+    # long period), and converting to local time each time cost more than the queries.
+    @cached_property
     def first_day(self) -> date:
         return timezone.localdate(self.start)
 
-    @property
+    @cached_property
     def last_day(self) -> date:
         return timezone.localdate(self.end) - timedelta(days=1)
 
@@ -71,13 +74,18 @@ def _later(stage: str) -> list[str]:
     return PIPELINE[PIPELINE.index(stage):]
 
 
-def _left_after(stage: str, *, lead: str = "") -> Q:
-    """Leads (through `lead`, a path to them) that reached this stage once but are now
-    before it (lost). With "status at or beyond the stage" it makes "reached the stage"
-    as two disjoint sets: the history is joined only for the few leads whose status is behind
-    it (joined for all, it repeats every lead once per change), and no subquery sits in
-    an aggregate's filter (PostgreSQL runs that once per lead)."""
-    return Q(**{f"{lead}status_changes__to_status__in": _later(stage)}) & ~Q(**{f"{lead}status__in": _later(stage)})
+def _reached(stage: str) -> Q:
+    """Leads that are at this stage or beyond, or were once (and were lost, or moved
+    back): their status, or the furthest stage their history reached, which the lead
+    row keeps (Lead.furthest_stage), so no count joins the history."""
+    return Q(status__in=_later(stage)) | Q(furthest_stage__in=_later(stage))
+
+
+def _leads(*, filter: Q | None = None) -> Count:
+    """Leads of a period counted by their creation time, a column every lead has, not
+    by their id: every column the period's figures read is then in one index
+    (lead_created_figures_idx) and PostgreSQL counts from it without reading the rows."""
+    return Count("created_at", filter=filter)
 
 
 def _daily(period: Period, daily: DailyCounts | None) -> DailyCounts:
@@ -125,7 +133,7 @@ def overview(*, period: Period, daily: DailyCounts | None = None) -> Overview:
     daily = _daily(period, daily)
     sessions = sum(row.sessions for row in daily.sessions if _in(period, row.day))
     leads = Lead.objects.filter(created_at__gte=period.start, created_at__lt=period.end).aggregate(
-        total=Count("pk"), high=Count("pk", filter=Q(engagement_level=EngagementLevel.HIGH))
+        total=_leads(), high=_leads(filter=Q(engagement_level=EngagementLevel.HIGH))
     )
     totals: dict[str, int] = {}
     converted: dict[str, int] = {}
@@ -162,17 +170,13 @@ def funnel(*, period: Period, daily: DailyCounts | None = None) -> list[FunnelSt
     # use sends their day back to be counted again); being offered the form or becoming
     # a lead changes the visitor's row, so those are counted live, from partial indexes.
     prompted = sessions.filter(Q(contact_prompt_shown_count__gt=0) | Q(lead__isnull=False)).count()
-    # The leads those visitors became (an index holds them): a semi-join, each lead once.
+    # The leads those visitors became (an index holds them): a semi-join, each lead once,
+    # with their stages from another index (lead_stages_idx).
     leads = Lead.objects.filter(pk__in=sessions.filter(lead__isnull=False).values("lead_id"))
     later_stages = (LeadStatus.CONTACTED, LeadStatus.BOOKED, LeadStatus.WON)
     stages = leads.aggregate(leads=Count("pk"), **{
-        stage: Count("pk", filter=Q(status__in=_later(stage))) for stage in later_stages
+        stage: Count("pk", filter=_reached(stage)) for stage in later_stages
     })
-    left = leads.filter(_left_after(LeadStatus.CONTACTED)).aggregate(**{
-        stage: Count("pk", distinct=True, filter=_left_after(stage)) for stage in later_stages
-    })
-    for stage in later_stages:
-        stages[stage] += left[stage]
     in_period = [row for row in daily.sessions if _in(period, row.day)]
     counts = [
         ("Visitors", sum(row.sessions for row in in_period)),
@@ -207,7 +211,7 @@ def score_distribution(*, period: Period) -> ScoreDistribution:
     for band, level, n, points in (
         # integer / integer divides without a remainder in SQLite and PostgreSQL alike
         leads.annotate(band=ExpressionWrapper(F("lead_score") / 10, output_field=IntegerField()))
-        .values("band", "engagement_level").annotate(n=Count("pk"), points=Sum("lead_score")).order_by()
+        .values("band", "engagement_level").annotate(n=_leads(), points=Sum("lead_score")).order_by()
         .values_list("band", "engagement_level", "n", "points")
     ):
         band = min(band, 9)  # 100 belongs to the top band
@@ -271,16 +275,13 @@ def attribution(*, period: Period, daily: DailyCounts | None = None) -> list[Att
         tuple(row[k] for k in keys): row
         for row in in_period.values(*keys)
         .annotate(
-            n=Count("pk"),
-            booked=Count("pk", filter=Q(status__in=_later(LeadStatus.BOOKED))),
-            won=Count("pk", filter=Q(status=LeadStatus.WON)),
+            n=_leads(),
+            booked=_leads(filter=_reached(LeadStatus.BOOKED)),
+            won=_leads(filter=Q(status=LeadStatus.WON)),
             value=Sum("value", filter=Q(status=LeadStatus.WON)),
         )
         .order_by()
     }
-    for row in (in_period.filter(_left_after(LeadStatus.BOOKED)).values(*keys)
-                .annotate(n=Count("pk", distinct=True)).order_by()):
-        leads[tuple(row[k] for k in keys)]["booked"] += row["n"]
     won_values = {key: row["value"] or Decimal("0") for key, row in leads.items()}
     spend = {
         (row["utm_source"], row["utm_campaign"]): row["amount"]
@@ -385,22 +386,20 @@ def rule_performance(*, rule_names: list[str]) -> tuple[list[RulePerformance], R
     one query for the rules, one for the baseline."""
     booked = _later(LeadStatus.BOOKED)
     marks = ", ".join(["%s"] * len(booked))
-    # Leads whose history reached booked: a join to their distinct ids (hashed once).
-    reached = (f"LEFT JOIN (SELECT DISTINCT lead_id FROM leads_leadstatuschange WHERE to_status IN ({marks})) AS b "
-               "ON b.lead_id = l.id")
-    sums = (f"SUM(CASE WHEN l.status IN ({marks}) OR b.lead_id IS NOT NULL THEN 1 ELSE 0 END), "
+    # Reached booked as _reached says: now, or once (the lead row keeps its furthest stage).
+    sums = (f"SUM(CASE WHEN l.status IN ({marks}) OR l.furthest_stage IN ({marks}) THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN l.status = %s THEN 1 ELSE 0 END)")
     totals = {name: [0, 0, 0] for name in rule_names}
     with connection.cursor() as cursor:
         if rule_names:
             cursor.execute(
-                f"SELECT r.rule, COUNT(*), {sums} FROM leads_lead AS l {_LEAD_RULES[connection.vendor]} {reached} "
+                f"SELECT r.rule, COUNT(*), {sums} FROM leads_lead AS l {_LEAD_RULES[connection.vendor]} "
                 f"WHERE r.rule IN ({', '.join(['%s'] * len(rule_names))}) GROUP BY r.rule",
-                [*booked, LeadStatus.WON, *booked, *rule_names],
+                [*booked, *booked, LeadStatus.WON, *rule_names],
             )
             for name, n, n_booked, n_won in cursor.fetchall():
                 totals[name] = [n, int(n_booked or 0), int(n_won or 0)]
-        cursor.execute(f"SELECT COUNT(*), {sums} FROM leads_lead AS l {reached}", [*booked, LeadStatus.WON, *booked])
+        cursor.execute(f"SELECT COUNT(*), {sums} FROM leads_lead AS l", [*booked, *booked, LeadStatus.WON])
         leads, n_booked, n_won = cursor.fetchone()
     return (
         [RulePerformance(name, *counts) for name, counts in totals.items()],

@@ -463,19 +463,23 @@ def lead_update(*, lead: Lead, by, at: datetime | None = None, **changes: Any) -
     with transaction.atomic():
         stored = Lead.objects.select_for_update().get(pk=lead.pk)
         changed = [name for name, value in changes.items() if getattr(stored, name) != value]
+        kept = []
         if "status" in changed:
             LeadStatusChange.objects.create(
                 lead=stored, from_status=stored.status, to_status=changes["status"], changed_by=by,
                 changed_at=at or timezone.now(),
             )
+            # The history's summary, written with it: the dashboard counts stages from it.
+            stored.furthest_stage = LeadStatus.furthest(stored.furthest_stage, changes["status"])
+            kept.append("furthest_stage")
         for name in changed:
             setattr(stored, name, changes[name])
         # The model's own rules too (field limits; at least an e-mail or a phone).
         checked = {*changed, *(("email", "phone", "erased_at") if {"email", "phone"} & set(changed) else ())}
         stored.full_clean(exclude=[f.name for f in Lead._meta.fields if f.name not in checked], validate_unique=False)
         if changed:
-            stored.save(update_fields=[*changed, "updated_at"])
-    for name in (*changed, "updated_at"):
+            stored.save(update_fields=[*changed, *kept, "updated_at"])
+    for name in (*changed, *kept, "updated_at"):
         setattr(lead, name, getattr(stored, name))
     return lead
 

@@ -26,6 +26,8 @@ def big(db):
     leads = Lead.objects.bulk_create(
         Lead(first_name=f"P{n}", email=f"p{n}@example.com", lead_score=rnd.randint(0, 100),
              engagement_level=rnd.choice(["low", "medium", "high"]), status=rnd.choice(["new", "won", "lost"]),
+             # Its history below (every third lead booked once), summarised on the row as lead_update keeps it.
+             furthest_stage="booked" if n % 3 == 0 else "new",
              created_at=now - datetime.timedelta(days=rnd.uniform(0, 29)),
              score_reasons=[{"rule": "AI recommendation", "points": 60, "occurrences": 1}])
         for n in range(LEADS)

@@ -49,6 +49,19 @@ def test_there_are_weeks_of_traffic_for_the_analytics(seeded):
     assert (last - first).days >= 14
 
 
+def test_every_demo_lead_has_reached_the_stages_its_history_shows(seeded):
+    """The demo moves leads along the pipeline (some lost after a booking): each lead's
+    stored furthest stage says what its history says, so the dashboard's funnel does."""
+    pipeline = ["new", "contacted", "qualified", "booked", "won"]
+    reached = set()
+    for lead in Lead.objects.prefetch_related("status_changes"):
+        history = [pipeline.index(c.to_status) for c in lead.status_changes.all() if c.to_status in pipeline]
+        assert lead.furthest_stage == pipeline[max(history, default=0)], lead.pk
+        if lead.status == "lost":
+            reached.add(lead.furthest_stage)
+    assert len(reached) >= 2  # lost leads that had got to different stages
+
+
 def test_every_stored_score_is_what_the_rules_give(seeded):
     from interactions.tracker import journey_session_facts, journey_stored_steps
     from scoring.engine import score_journey

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from interactions.models import UserInteraction, UserSession
 from leads import selectors
-from leads.models import AuditEvent, Lead
-from leads.services import lead_adjust_score
+from leads.models import AuditEvent, Lead, LeadStatus
+from leads.services import lead_adjust_score, lead_update_status
 
 SARAH = ("sarah.chen@example.com", "+447911100201", "Sarah", "Chen")
 
@@ -42,7 +42,13 @@ def test_erasure_leaves_nothing_that_names_or_reaches_the_person_and_keeps_the_t
     lead = Lead.objects.get(email=SARAH[0])
     lead_adjust_score(lead=lead, points=5, reason="Sarah Chen called back", by=admin_user)
     period = selectors.period_for_days(timezone.localdate() - timezone.timedelta(days=40), timezone.localdate())
+    # Booked, then lost: the funnel and her campaign count her as booked, before and after.
+    for status in (LeadStatus.BOOKED, LeadStatus.LOST):
+        lead_update_status(lead=lead, status=status)
+    assert lead.created_at >= period.start
     before = selectors.overview(period=period)
+    figures = (selectors.funnel(period=period), selectors.score_distribution(period=period),
+               selectors.attribution(period=period))
     call_command("gdpr_export", SARAH[0], stdout=StringIO())
     call_command("gdpr_erase", SARAH[0], "--yes", stdout=StringIO())
     stored = everything_stored()
@@ -51,6 +57,8 @@ def test_erasure_leaves_nothing_that_names_or_reaches_the_person_and_keeps_the_t
     assert "forehead lines before my wedding" not in stored  # her own words, in the journey
     after = selectors.overview(period=period)
     assert (after.sessions, after.interactions, after.leads) == (before.sessions, before.interactions, before.leads)
+    assert (selectors.funnel(period=period), selectors.score_distribution(period=period),
+            selectors.attribution(period=period)) == figures
     lead.refresh_from_db()
     assert lead.erased_at is not None and lead.lead_score > 0
     assert [e.action for e in AuditEvent.objects.order_by("created_at")] == ["export", "erase"]

@@ -311,6 +311,27 @@ def test_the_same_email_in_two_sessions_makes_one_lead_with_both_journeys(tmp_pa
     assert Consent.objects.filter(lead=sarah).count() == 3
 
 
+def test_importing_a_returning_patient_keeps_how_far_their_lead_got(tmp_path):
+    """A lead booked and then lost, met again in a later import: the funnel still counts
+    it as booked (the lead's furthest stage survives the importer's update)."""
+    from leads import selectors
+    from leads.models import LeadStatus
+    from leads.services import lead_update_status
+
+    run_import(write_csv(tmp_path / "first.csv", EQUALITY_ROWS[:7]))
+    sarah = Lead.objects.get(email="sarah.chen@example.com")
+    for status in (LeadStatus.BOOKED, LeadStatus.LOST):
+        lead_update_status(lead=sarah, status=status)
+    period = selectors.period_for_days(datetime(2024, 5, 1).date(), datetime(2024, 5, 31).date())
+
+    run_import(write_csv(tmp_path / "again.csv", EQUALITY_ROWS[7:]))
+
+    sarah.refresh_from_db()
+    assert (sarah.status, sarah.furthest_stage, sarah.sessions.count()) == ("lost", "booked", 3)
+    steps = {step.label: step.count for step in selectors.funnel(period=period)}
+    assert (steps["Became leads"], steps["Contacted"], steps["Booked"], steps["Won"]) == (2, 1, 1, 0)
+
+
 def test_contact_details_without_consent_are_not_kept(tmp_path):
     out, err = run_import(write_csv(tmp_path / "rows.csv", EQUALITY_ROWS))
     assert "contact details without consent dropped from 1 row" in out

@@ -129,3 +129,22 @@ def test_a_value_that_is_not_a_positive_number_is_refused_by_the_service(sarah, 
     with pytest.raises(ValidationError) as error:
         lead_update(lead=sarah, by=None, value=value)
     assert "value" in error.value.message_dict
+
+
+def test_a_lead_keeps_the_furthest_stage_it_reached_when_moved_back_or_lost(db):
+    lead = Lead.objects.create(email="walk.in@example.com")
+    for status, furthest in (("contacted", "contacted"), ("booked", "booked"), ("qualified", "booked"),
+                             ("lost", "booked"), ("won", "won"), ("new", "won")):
+        lead_update(lead=lead, by=None, status=status)
+        assert (lead.status, lead.furthest_stage) == (status, furthest)
+        lead.refresh_from_db()
+        assert (lead.status, lead.furthest_stage) == (status, furthest)
+    assert lead.status_changes.count() == 6
+
+
+def test_a_refused_status_change_leaves_the_furthest_stage_as_it_was(db):
+    lead = Lead.objects.create(email="walk.in@example.com")
+    with pytest.raises(ValidationError):  # refused by the model's rules, after the history row is written
+        lead_update(lead=lead, by=None, status="booked", first_name="x" * 101)
+    lead.refresh_from_db()
+    assert (lead.status, lead.furthest_stage, lead.status_changes.count()) == ("new", "new", 0)

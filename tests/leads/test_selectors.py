@@ -9,7 +9,7 @@ from django.utils import timezone
 from interactions.services import session_start
 from interactions.tracker import contact_prompt_shown, track_user_interaction
 from leads import selectors
-from leads.models import CampaignCost, LeadStatus
+from leads.models import CampaignCost, Lead, LeadStatus
 from leads.services import create_lead_from_form, lead_update_status
 
 pytestmark = pytest.mark.django_db
@@ -105,6 +105,19 @@ def test_the_funnel_counts_leads_that_ever_reached_a_stage(data, period):
     assert first[3].percent_of_first == 50.0 and first[3].percent_of_previous == 75.0
 
 
+def test_a_lead_moved_back_a_stage_still_counts_at_the_furthest_it_reached(data, period):
+    """Staff move the direct lead on to booked, then back to contacted (booked by
+    mistake, or the booking fell through): it was booked, and the funnel and its
+    campaign's row keep saying so."""
+    direct = Lead.objects.get(email="p3@example.com")
+    lead_update_status(lead=direct, status=LeadStatus.BOOKED)
+    lead_update_status(lead=direct, status=LeadStatus.CONTACTED)
+    steps = {step.label: step.count for step in selectors.funnel(period=period)}
+    assert (steps["Contacted"], steps["Booked"], steps["Won"]) == (3, 3, 1)
+    rows = {(r.utm_source, r.utm_campaign): r for r in selectors.attribution(period=period)}
+    assert (rows[("", "")].booked, rows[("", "")].won) == (1, 0)
+
+
 def test_score_distribution_and_levels(data, period):
     result = selectors.score_distribution(period=period)
     bands = dict(result.bands)
@@ -157,7 +170,7 @@ def test_rule_performance_counts_booked_and_won_leads(visitor, contact):
 def test_rule_performance_counted_in_the_database_matches_reading_every_lead(db):
     """The page's figures as the Python loop over every lead's reasons gave them, on
     reasons of every shape a lead may hold."""
-    from leads.models import Lead, LeadStatusChange
+    from leads.models import Lead
 
     reasons = [
         [{"rule": "High budget", "points": 20}, {"rule": "High budget", "points": 20}],
@@ -172,9 +185,10 @@ def test_rule_performance_counted_in_the_database_matches_reading_every_lead(db)
                 LeadStatus.LOST, LeadStatus.QUALIFIED]
     leads = [Lead.objects.create(email=f"r{n}@example.com", status=status, score_reasons=reason)
              for n, (reason, status) in enumerate(zip(reasons, statuses))]
-    LeadStatusChange.objects.create(lead=leads[1], from_status="new", to_status="booked")
-    LeadStatusChange.objects.create(lead=leads[1], from_status="booked", to_status="lost")
-    LeadStatusChange.objects.create(lead=leads[5], from_status="new", to_status="contacted")
+    # Moved the only way the product moves a lead: the history and the lead row together.
+    for lead, way in ((leads[1], ["booked", "lost"]), (leads[5], ["contacted", "lost"])):
+        for status in way:
+            lead_update_status(lead=lead, status=status)
     names = ["High budget", "Immediate urgency", "5", "Unused rule"]
 
     def booked(lead):
