@@ -8,6 +8,7 @@ make-up all move the numbers."""
 import math
 import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -93,9 +94,10 @@ class FaceAnalysis:
 
 @dataclass(frozen=True)
 class Photo:
-    """A validated upload, upright, decoded at full size or (JPEG) at a reduced scale."""
+    """A validated upload, upright, decoded at full size or (JPEG) at a reduced scale,
+    for measuring: only its pixels are read, never stored (load_image is the copy to keep)."""
 
-    image: Image.Image  # upright RGB, no metadata; `size` or smaller
+    image: Image.Image  # upright RGB; `size` or smaller; may still carry the upload's metadata
     size: tuple[int, int]  # width, height of the upright photo as uploaded
 
     @property
@@ -110,16 +112,22 @@ _TOO_LARGE = "This photo is too large to process. Please upload a photo under 40
 def load_image(data: bytes) -> Image.Image:
     """Open and fully validate an upload by its content (not its name or content type),
     apply the EXIF orientation, refuse decompression bombs, return an RGB image with no metadata."""
-    return load_photo(data).image
+    return _decode(data, longest_side=None, as_rgb=_clean_rgb).image
 
 
 def load_photo(data: bytes, *, longest_side: int | None = None) -> Photo:
-    """load_image, but a JPEG larger than `longest_side` is decoded at the smallest of
-    Pillow's draft scales (1/2, 1/4, 1/8) that still leaves its longest side at least
-    `longest_side`: the decoder skips the detail instead of decoding it and throwing
-    it away, in about half the time for a phone's 12-megapixel photo. Other formats,
-    and every photo without `longest_side`, are decoded at full size. The header
-    checks (format, pixel count, size, aspect) run first either way."""
+    """load_image for measuring, but a JPEG larger than `longest_side` is decoded at the
+    smallest of Pillow's draft scales (1/2, 1/4, 1/8) that still leaves its longest side
+    at least `longest_side`: the decoder skips the detail instead of decoding it and
+    throwing it away, in about half the time for a phone's 12-megapixel photo. Other
+    formats, and every photo without `longest_side`, are decoded at full size. The
+    header checks (format, pixel count, size, aspect) run first either way."""
+    return _decode(data, longest_side=longest_side, as_rgb=_rgb)
+
+
+def _decode(data: bytes, *, longest_side: int | None, as_rgb: Callable[[Image.Image], Image.Image]) -> Photo:
+    """The checks and the decode of load_image and load_photo; `as_rgb` turns the
+    upright decode into RGB (a clean copy to keep, or pixels to measure)."""
     if not data:
         raise InvalidImage("The file is empty. Please choose a photo to upload.")
     try:
@@ -144,7 +152,7 @@ def load_photo(data: bytes, *, longest_side: int | None = None) -> Photo:
             if image.getexif().get(ExifTags.Base.Orientation) in _QUARTER_TURNS:
                 size = size[::-1]
             ImageOps.exif_transpose(image, in_place=True)
-            return Photo(image=_clean_rgb(image), size=size)
+            return Photo(image=as_rgb(image), size=size)
     except FaceAnalysisError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
@@ -179,6 +187,16 @@ def _check_header(image: Image.Image) -> None:
             "This photo is a very long, narrow strip. Please upload an ordinary photo of your face "
             f"(its longer side at most {MAX_ASPECT_RATIO} times its shorter side)."
         )
+
+
+def _rgb(image: Image.Image) -> Image.Image:
+    """The decoded pixels as RGB, for measuring: the decode itself when it already is
+    (most JPEGs), else converted by _clean_rgb. Measured on a phone's 12-megapixel
+    photo: 12 MB less to allocate and fill per analysis, and no page faults left in
+    it (about 5,800 before), which cost most when the machine is busy."""
+    if image.mode == "RGB" and "transparency" not in image.info:
+        return image
+    return _clean_rgb(image)
 
 
 def _clean_rgb(image: Image.Image) -> Image.Image:

@@ -323,6 +323,39 @@ def test_transparent_png_is_flattened_to_rgb(astronaut):
     assert image.getpixel((10, 10)) == (255, 255, 255)
 
 
+GREEN = (0, 254, 0)
+
+
+@pytest.mark.parametrize(
+    "upload",
+    [
+        pytest.param(
+            lambda pixels: encode(np.dstack([pixels, np.where((pixels == GREEN).all(axis=2), 0, 255).astype(np.uint8)])),
+            id="rgba",
+        ),
+        pytest.param(lambda pixels: encode(pixels, transparency=GREEN), id="rgb-with-a-transparent-colour"),
+    ],
+)
+def test_the_analysis_sees_transparent_pixels_as_white_too(astronaut, upload):
+    # The analysis measures the decode itself when it is plain RGB; anything
+    # transparent still goes through the same flattening as a kept photo.
+    pixels = astronaut.copy()
+    pixels[:50, :50] = GREEN
+    photo = load_photo(upload(pixels))
+    assert photo.image.mode == "RGB"
+    assert photo.image.getpixel((10, 10)) == (255, 255, 255)
+    assert np.array_equal(np.asarray(photo.image), np.asarray(load_image(upload(pixels))))
+
+
+def test_a_jpeg_is_measured_from_its_own_decode_and_kept_as_a_clean_copy(astronaut):
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "PhoneMaker"
+    upload = encode(astronaut, "JPEG", exif=exif)
+    measured, kept = load_photo(upload).image, load_image(upload)
+    assert np.array_equal(np.asarray(measured), np.asarray(kept))
+    assert kept.info == {} and len(kept.getexif()) == 0
+
+
 def test_sixteen_bit_greyscale_keeps_its_tones(astronaut):
     grey = cv2.cvtColor(astronaut, cv2.COLOR_RGB2GRAY)
     image = load_image(encode(Image.fromarray(grey.astype(np.uint16) * 257)))
