@@ -17,7 +17,7 @@ from django.utils import timezone
 from core.parsers import json_loads
 from interactions.models import InteractionType, UserInteraction, UserSession
 from interactions.tracker import MAX_DATA_BYTES
-from leads.contact import normalise_contact
+from leads.contact import ContactDetails, normalise_contact
 from scoring import engine
 
 EXTERNAL_ID_PREFIX = "legacy:"
@@ -93,6 +93,8 @@ class Row:
     engagement_seconds: int
     first_touch: dict[str, str]
     contact: dict[str, Any] | None
+    # The contact details as the lead service normalises them (with `contact`).
+    contact_details: ContactDetails | None
     contact_dropped: bool
 
 
@@ -259,13 +261,13 @@ def parse_row(line: int, record: Mapping[str, Any]) -> Row:
         # PostgreSQL cannot store a NUL character in text or JSON.
         fields.problem("data", "contains a NUL character")
 
-    contact, dropped = None, False
+    contact, contact_details, dropped = None, None, False
     details = {name: fields.text(name) for name in ("email", "phone", "first_name", "last_name")}
     if details["email"] or details["phone"]:
         if fields.get("consent", _as_bool, False):
             contact = {**details, "consent_contact": True}
             try:
-                normalise_contact(contact)
+                contact_details = normalise_contact(contact)
             except ValidationError as error:
                 for name, messages in error.message_dict.items():
                     for message in messages:
@@ -292,5 +294,6 @@ def parse_row(line: int, record: Mapping[str, Any]) -> Row:
         engagement_seconds=engagement_seconds,
         first_touch=first_touch,
         contact=contact,
+        contact_details=contact_details,
         contact_dropped=dropped,
     )

@@ -14,6 +14,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 import leads
+import leads.importer.batch
 from interactions.models import UserInteraction, UserSession
 from interactions.services import session_start, session_touch
 from interactions.tracker import track_user_interaction
@@ -331,16 +332,16 @@ def test_a_dry_run_counts_like_the_real_run_and_writes_nothing(tmp_path):
 
 def test_a_batch_that_fails_is_not_half_saved_and_earlier_batches_stay(tmp_path):
     path = write_csv(tmp_path / "rows.csv", EQUALITY_ROWS)
-    real_bulk_create = UserInteraction.objects.bulk_create
+    real_bulk_insert = leads.importer.batch.bulk_insert
     calls = []
 
     def failing_second_batch(*args, **kwargs):
         calls.append(1)
         if len(calls) == 2:
             raise DatabaseError("disk full")
-        return real_bulk_create(*args, **kwargs)
+        return real_bulk_insert(*args, **kwargs)
 
-    with mock.patch.object(UserInteraction.objects, "bulk_create", side_effect=failing_second_batch):
+    with mock.patch.object(leads.importer.batch, "bulk_insert", side_effect=failing_second_batch):
         with pytest.raises(CommandError) as failed:
             run_import(path, "--batch-size", "3")
     assert "lines 5-7 (disk full). Nothing of them was saved; the 3 rows imported before them stay" in str(failed.value)
