@@ -84,3 +84,22 @@ def bulk_insert(model: type[Model], fields: Sequence[str], rows: Iterable[Sequen
                 f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})", params
             )
     return len(params)
+
+
+def reserve_ids(model: type[Model], count: int) -> list[int] | None:
+    """Primary keys for `count` rows about to be inserted with their keys given (as
+    bulk_insert does), drawn from the table's sequence in one query, so rows that
+    refer to them can be written first or in the same COPY. None where the database
+    has no sequence to draw from (SQLite): insert the rows to learn their keys."""
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        return None
+    if not count:
+        return []
+    meta = model._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, count],
+        )
+        return [pk for (pk,) in cursor.fetchall()]

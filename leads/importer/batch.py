@@ -21,10 +21,11 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db.models import Q, Sum
+from django.db.models import Model, Q, Sum
+from django.utils import timezone
 
 from core import sql
-from core.bulk import bulk_insert, bulk_update_values
+from core.bulk import bulk_insert, bulk_update_values, reserve_ids
 from interactions import journey
 from interactions.models import UserInteraction, UserSession
 from leads.importer.rows import Row
@@ -65,6 +66,14 @@ def _step_key(step: _Step) -> tuple[datetime, tuple[int, int]]:
 
 
 
+def _insert_instances(objects: list[Model]) -> None:
+    """Insert new instances of one model whose keys are set (reserve_ids), every column as it is on them."""
+    if objects:
+        fields = type(objects[0])._meta.concrete_fields
+        bulk_insert(type(objects[0]), [field.name for field in fields],
+                    ([getattr(obj, field.attname) for field in fields] for obj in objects))
+
+
 class Batch:
     """Score and store one batch of rows as if each had been tracked in turn: each row
     is one step of its journey (interactions.journey.journey_step, as the tracker)."""
@@ -84,6 +93,9 @@ class Batch:
         self.pending: list[list[Any]] = []
         self.pending_of_session: dict[int, list[list[Any]]] = {}
         self.new_leads: list[tuple[Lead, str]] = []
+        self.unwritten_leads: list[Lead] = []
+        self.unwritten_sessions: set[int] = set()
+        self.lead_ids: list[int] | None = None
         self.pending_consents: list[Consent] = []
         self.changed_sessions: dict[int, UserSession] = {}
         self.changed_leads: dict[int, engine.ScoreResult] = {}
@@ -146,10 +158,21 @@ class Batch:
             for public_id, row in first_rows.items()
             if public_id not in self.sessions
         ]
-        UserSession.objects.bulk_create(new)
+        ids = reserve_ids(UserSession, len(new))
+        if ids is None:
+            # No sequence to draw keys from (SQLite): inserted now, their totals at the flush.
+            UserSession.objects.bulk_create(new)
+        else:
+            # Inserted once, at the flush, with their totals: an UPDATE of every new
+            # session's indexed columns cost as much again as its INSERT.
+            for session, pk in zip(new, ids, strict=True):
+                session.pk = pk
+            self.unwritten_sessions = {session.pk for session in new}
         self.sessions.update((session.public_id, session) for session in new)
         self.sessions_created = len(new)
         self.new_session_ids = {session.pk for session in new}
+        # Keys for the leads the contact rows may make (an unused one is only a gap).
+        self.lead_ids = reserve_ids(Lead, sum(row.contact is not None for row in self.fresh))
 
     def _load_journeys(self) -> None:
         session_ids = [
@@ -257,12 +280,19 @@ class Batch:
             )
             for lead, external_id in self.new_leads:
                 lead.interaction_id = sources[external_id]
-            bulk_update_values([lead for lead, _ in self.new_leads], ["interaction"])
-            self.new_leads = []
+            if self.unwritten_leads:
+                _insert_instances(self.unwritten_leads)
+            else:
+                bulk_update_values([lead for lead, _ in self.new_leads], ["interaction"])
+            self.new_leads, self.unwritten_leads = [], []
         if self.pending_consents:
             Consent.objects.bulk_create(self.pending_consents)
             self.pending_consents = []
-        bulk_update_values(list(self.changed_sessions.values()), SESSION_FIELDS)
+        changed = list(self.changed_sessions.values())
+        _insert_instances([session for session in changed if session.pk in self.unwritten_sessions])
+        bulk_update_values([session for session in changed if session.pk not in self.unwritten_sessions],
+                           SESSION_FIELDS)
+        self.unwritten_sessions.difference_update(self.changed_sessions)
         self.changed_sessions = {}
         for lead_id, result in self.changed_leads.items():
             # As the tracker's lead_journey_scored receiver does after each of the
@@ -298,7 +328,12 @@ class Batch:
         lead.scoring_state = live.state.as_data()
         # As lead_apply_score's first write of a state.
         lead.journey_version = 1
-        sql.insert(lead)
+        lead.updated_at = timezone.now()
+        if self.lead_ids is None:
+            sql.insert(lead)  # SQLite: its key now, its source interaction's at the flush
+        else:
+            lead.pk = self.lead_ids.pop()
+            self.unwritten_leads.append(lead)
         self.new_leads.append((lead, row.external_id))
         interactions = self.pending_of_session[session.pk]
         for interaction in interactions:
