@@ -44,13 +44,18 @@ def bulk_update_values(objects: Sequence[Model], fields: Sequence[str], *, batch
             )
 
 
+class JSONText(str):
+    """A JSON column's value already encoded (a caller that encoded it anyway, e.g.
+    to check its size): bulk_insert stores it as it is instead of encoding it again."""
+
+
 def bulk_insert(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """INSERT rows of one model given as tuples of attribute values (in `fields`
     order, foreign keys by id), building no model instances: for large imports,
     where making an instance and bulk_create's SQL cost more per row than the
     database's own work. PostgreSQL takes them with one COPY (a CSV stream); other
     databases with one executemany. Defaults, auto_now and signals are not applied:
-    give every value. Returns how many rows were written."""
+    give every value (a JSON column's may be JSONText). Returns how many rows were written."""
     meta = model._meta
     connection = connections[router.db_for_write(model)]
     columns = [meta.get_field(name) for name in fields]
@@ -69,7 +74,7 @@ def bulk_insert(model: type[Model], fields: Sequence[str], rows: Iterable[Sequen
             if json_columns:
                 row = list(row)
                 for index, encoder in json_columns:
-                    if row[index] is not None:
+                    if row[index] is not None and type(row[index]) is not JSONText:
                         row[index] = json.dumps(row[index], cls=encoder)
             writer.writerow(row)
             count += 1
@@ -77,7 +82,11 @@ def bulk_insert(model: type[Model], fields: Sequence[str], rows: Iterable[Sequen
         with connection.cursor() as cursor:
             cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)", buffer)
         return count
-    params = [[field.get_db_prep_save(value, connection) for field, value in zip(columns, row)] for row in rows]
+    params = [
+        [value if type(value) is JSONText else field.get_db_prep_save(value, connection)
+         for field, value in zip(columns, row)]
+        for row in rows
+    ]
     if params:
         with connection.cursor() as cursor:
             cursor.executemany(

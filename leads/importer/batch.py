@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import copy
 import itertools
+import json
 import uuid
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -25,7 +26,7 @@ from django.db.models import Model, Q, Sum
 from django.utils import timezone
 
 from core import sql
-from core.bulk import bulk_insert, bulk_update_values, reserve_ids
+from core.bulk import JSONText, bulk_insert, bulk_update_values, reserve_ids
 from interactions import journey
 from interactions.models import UserInteraction, UserSession
 from leads.importer.rows import Row
@@ -48,7 +49,7 @@ INTERACTION_FIELDS = (
     "session", "lead", "interaction_type", "data", "page_url", "engagement_seconds", "score", "score_reasons",
     "converted", "created_at", "external_id",
 )
-_LEAD, _DATA, _CONVERTED, _CREATED_AT = 1, 3, 8, 9
+_LEAD, _CONVERTED, _CREATED_AT = 1, 8, 9
 
 
 class _Step(NamedTuple):
@@ -92,6 +93,8 @@ class Batch:
         # waiting for their source interaction's id, consents, sessions, lead scores.
         self.pending: list[list[Any]] = []
         self.pending_of_session: dict[int, list[list[Any]]] = {}
+        self.pending_data_of_session: dict[int, list[dict[str, Any]]] = {}
+        self.reasons_json: dict[tuple[engine.Reason, ...], JSONText] = {}
         self.new_leads: list[tuple[Lead, str]] = []
         self.unwritten_leads: list[Lead] = []
         self.unwritten_sessions: set[int] = set()
@@ -252,18 +255,21 @@ class Batch:
             ruleset=self.ruleset, thresholds=self.thresholds, visit_gap_seconds=settings.VISIT_GAP_SECONDS,
         )
         bisect.insort(steps, _Step(at, (1, next(self.sequence)), row.interaction_type, row.data), key=_step_key)
+        reasons = self.reasons_json.get(result.reasons)
+        if reasons is None:
+            # Few distinct reason lists recur across a file: each is encoded once.
+            reasons = self.reasons_json[result.reasons] = JSONText(json.dumps(result.reasons_as_data()))
         interaction = [
-            session.pk, session.lead_id, row.interaction_type, row.data, row.page_url, row.engagement_seconds,
-            result.points, result.reasons_as_data(), False, at, row.external_id,
+            session.pk, session.lead_id, row.interaction_type, row.data_json, row.page_url, row.engagement_seconds,
+            result.points, reasons, False, at, row.external_id,
         ]
         self.pending.append(interaction)
         self.pending_of_session.setdefault(session.pk, []).append(interaction)
+        self.pending_data_of_session.setdefault(session.pk, []).append(row.data)
         session.created_at = min(session.created_at, at)
         self.changed_sessions[session.pk] = session
         if session.lead_id:
             self.changed_leads[session.lead_id] = now
-        else:
-            session.scoring_state = live.state.as_data()
         return now
 
     def _flush(self) -> None:
@@ -272,7 +278,7 @@ class Batch:
         if self.pending:
             bulk_insert(UserInteraction, INTERACTION_FIELDS, self.pending)
             self.written_sessions.update(self.pending_of_session)
-            self.pending, self.pending_of_session = [], {}
+            self.pending, self.pending_of_session, self.pending_data_of_session = [], {}, {}
         if self.new_leads:
             sources = dict(
                 UserInteraction.objects.filter(external_id__in=[external_id for _, external_id in self.new_leads])
@@ -289,6 +295,9 @@ class Batch:
             Consent.objects.bulk_create(self.pending_consents)
             self.pending_consents = []
         changed = list(self.changed_sessions.values())
+        for session in changed:
+            if not session.lead_id:
+                session.scoring_state = self.live[("session", session.pk)].state.as_data()
         _insert_instances([session for session in changed if session.pk in self.unwritten_sessions])
         bulk_update_values([session for session in changed if session.pk not in self.unwritten_sessions],
                            SESSION_FIELDS)
@@ -325,7 +334,8 @@ class Batch:
         for name, value in lead_score_changes(lead=lead, result=now).items():
             setattr(lead, name, value)
         live = self.live.pop(key)
-        lead.scoring_state = live.state.as_data()
+        # The session keeps the state it has now; the lead's journey goes on from a copy.
+        lead.scoring_state = session.scoring_state = live.state.as_data()
         # As lead_apply_score's first write of a state.
         lead.journey_version = 1
         lead.updated_at = timezone.now()
@@ -336,6 +346,7 @@ class Batch:
             self.unwritten_leads.append(lead)
         self.new_leads.append((lead, row.external_id))
         interactions = self.pending_of_session[session.pk]
+        datas = self.pending_data_of_session[session.pk]
         for interaction in interactions:
             interaction[_LEAD], interaction[_CONVERTED] = lead.pk, True
         session.lead_id, session.converted_at = lead.pk, at
@@ -343,8 +354,8 @@ class Batch:
         # says so (GDPR Art. 7(1)).
         self.pending_consents.extend(lead_conversion_consents(
             lead=lead, session=session, data=row.contact, now=at, method=ConsentMethod.IMPORT,
-            photo_agreements=[(interaction[_CREATED_AT], interaction[_DATA]) for interaction in interactions
-                              if "photo_consent" in interaction[_DATA]],
+            photo_agreements=[(interaction[_CREATED_AT], data) for interaction, data in zip(interactions, datas)
+                              if "photo_consent" in data],
         ))
         # The visitor's journey is now the lead's; the session keeps the state it had.
         self.leads[lead.pk] = lead

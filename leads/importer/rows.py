@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from core.bulk import JSONText
 from core.parsers import json_loads
 from interactions.models import InteractionType, UserInteraction, UserSession
 from interactions.tracker import MAX_DATA_BYTES
@@ -89,6 +90,7 @@ class Row:
     occurred_at: datetime
     interaction_type: str
     data: dict[str, Any]
+    data_json: JSONText  # `data` encoded (done anyway to check its size), to be stored as it is
     page_url: str
     engagement_seconds: int
     first_touch: dict[str, str]
@@ -290,6 +292,7 @@ def parse_row(line: int, record: Mapping[str, Any]) -> Row:
         occurred_at=occurred_at,
         interaction_type=interaction_type,
         data=data,
+        data_json=JSONText(encoded),
         page_url=page_url,
         engagement_seconds=engagement_seconds,
         first_touch=first_touch,
