@@ -242,6 +242,8 @@ def journey_score(
     best_base: engine.Rule | None = None
     bonuses: list[engine.Reason] = []
     for compiled, patterns in zip(ruleset.compiled, state.patterns):
+        if not patterns:
+            continue
         rule = compiled.rule
         if compiled.tests_visits:
             holding = [counts for pattern, counts in patterns.items() if compiled.holds(pattern, visits)]
