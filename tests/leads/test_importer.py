@@ -312,6 +312,27 @@ def test_the_same_email_in_two_sessions_makes_one_lead_with_both_journeys(tmp_pa
     assert Consent.objects.filter(lead=sarah).count() == 3
 
 
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_a_photo_analysis_agreed_to_becomes_a_consent_record_when_the_visitor_becomes_a_lead(tmp_path, batch_size):
+    """Batch size 1: the visitor was stored by an earlier batch (the lead service makes
+    the lead); 1000: all in one batch (the lead is made in memory). Same records."""
+    path = write_csv(tmp_path / "rows.csv", [
+        row(1, "P", "2024-05-01T10:00:00", "skin_analysis", data='{"photo_consent": "photo-v1"}'),
+        row(2, "P", "2024-05-01T10:01:00", "skin_analysis", data='{"photo_consent": "photo-v0"}'),
+        row(3, "P", "2024-05-01T10:05:00", "contact", email="pat@example.com", consent="yes"),
+    ])
+    run_import(path, "--batch-size", str(batch_size))
+    lead = Lead.objects.get(email="pat@example.com")
+    records = set(Consent.objects.filter(lead=lead).values_list("purpose", "method", "created_at"))
+    # Only the wording still shown (photo-v1) is recorded; the older agreement is not.
+    assert records == {
+        ("photo_analysis", ConsentMethod.IMPORT, moment("2024-05-01T10:00:00")),
+        ("contact", ConsentMethod.IMPORT, moment("2024-05-01T10:05:00")),
+    }
+    assert lead.interaction.external_id == "legacy:3" and lead.source == "contact_form"
+    assert set(lead.interactions.values_list("converted", flat=True)) == {True}
+
+
 def test_contact_details_without_consent_are_not_kept(tmp_path):
     out, err = run_import(write_csv(tmp_path / "rows.csv", EQUALITY_ROWS))
     assert "contact details without consent dropped from 1 row" in out
