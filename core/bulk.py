@@ -79,7 +79,9 @@ def bulk_insert(model: type[Model], fields: Sequence[str], rows: Iterable[Sequen
             writer.writerow(row)
             count += 1
         buffer.seek(0)
-        with connection.cursor() as cursor:
+        # Django turns the driver's errors into its own (DatabaseError) for execute,
+        # not for copy_expert: the caller's error handling must see the same errors.
+        with connection.cursor() as cursor, connection.wrap_database_errors:
             cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)", buffer)
         return count
     params = [
