@@ -146,6 +146,7 @@ class Batch:
                 stored.add(row.external_id)
                 fresh.append(row)
         return fresh
+
     def _load_sessions(self) -> None:
         first_rows: dict[uuid.UUID, Row] = {}
         for row in self.fresh:
