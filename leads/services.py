@@ -1,6 +1,6 @@
 """Writes on leads: create from a contact form, rescore, change status."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -58,18 +58,30 @@ def _find_lead(contact: ContactDetails) -> Lead | None:
     return candidates[0] if candidates else None
 
 
-def _new_lead(*, contact: ContactDetails, session: UserSession, source_interaction, now: datetime) -> Lead:
-    return Lead.objects.create(
+def lead_new(*, contact: ContactDetails, session: UserSession, source_type: str | None, now: datetime) -> Lead:
+    """A new person's lead as a contact form makes it, not saved yet and without its
+    source interaction (the caller sets it): `source_type` is that interaction's type.
+    The history import builds its new leads with it too, to store them in bulk."""
+    return Lead(
         created_at=now,
         first_name=contact.first_name,
         last_name=contact.last_name,
         email=contact.email,
         phone=contact.phone,
         message=contact.message,
-        interaction=source_interaction,
-        source=_source_of(source_interaction),
+        source=lead_source_of(source_type),
         **{name: getattr(session, name) for name in ATTRIBUTION_FIELDS},
     )
+
+
+def _new_lead(*, contact: ContactDetails, session: UserSession, source_interaction, now: datetime) -> Lead:
+    lead = lead_new(
+        contact=contact, session=session, now=now,
+        source_type=source_interaction.interaction_type if source_interaction is not None else None,
+    )
+    lead.interaction = source_interaction
+    lead.save(force_insert=True)
+    return lead
 
 
 def _find_or_create_lead(
@@ -174,8 +186,13 @@ def _source_interaction(*, session: UserSession, interaction: UserInteraction | 
 
 
 def _source_of(interaction: UserInteraction | None) -> str:
-    if interaction is not None and interaction.interaction_type in LeadSource.values:
-        return interaction.interaction_type
+    return lead_source_of(interaction.interaction_type if interaction is not None else None)
+
+
+def lead_source_of(interaction_type: str | None) -> str:
+    """The lead's source: the tool of the interaction it came from, else the contact form."""
+    if interaction_type in LeadSource.values:
+        return interaction_type
     return LeadSource.CONTACT_FORM
 
 
@@ -196,32 +213,47 @@ def _has_contact_consent(lead_id: int | None) -> bool:
     ).exists()
 
 
-def _record_photo_consents(*, lead: Lead, session: UserSession, method: str) -> None:
-    """Photo analysis was agreed to before the visitor was a lead (kept with the
-    interaction); now there is a lead, it becomes a Consent record with its words."""
-    recorded = set(Consent.objects.filter(lead=lead, purpose=ConsentPurpose.PHOTO_ANALYSIS)
-                   .values_list("created_at", flat=True))
-    for agreed_at, data in session.interactions.filter(data__has_key="photo_consent").values_list("created_at", "data"):
-        version, text = consent_text(ConsentPurpose.PHOTO_ANALYSIS)
-        if agreed_at in recorded or data.get("photo_consent") != version:
-            continue
-        Consent.objects.create(lead=lead, session=session, purpose=ConsentPurpose.PHOTO_ANALYSIS, text=text,
-                               text_version=version, method=method, created_at=agreed_at)
+def lead_conversion_consents(
+    *,
+    lead: Lead,
+    session: UserSession,
+    data: Mapping[str, Any],
+    now: datetime,
+    method: str,
+    photo_agreements: Iterable[tuple[datetime, Mapping[str, Any]]],
+    photo_recorded: set[datetime] = frozenset(),
+) -> list[Consent]:
+    """The consent records a visitor's conversion makes, not saved yet: the photo
+    analyses they agreed to before they were a lead (`photo_agreements`: when, and
+    the interaction's data, of their interactions that carry a photo_consent; kept
+    with the interaction until there is a lead, now a Consent with its words; one
+    already recorded at that time is not recorded again), then what the form agreed to."""
+    consents = []
+    version, text = consent_text(ConsentPurpose.PHOTO_ANALYSIS)
+    for agreed_at, agreed in photo_agreements:
+        if agreed_at not in photo_recorded and agreed.get("photo_consent") == version:
+            consents.append(Consent(lead=lead, session=session, purpose=ConsentPurpose.PHOTO_ANALYSIS, text=text,
+                                    text_version=version, method=method, created_at=agreed_at))
+    purposes = [ConsentPurpose.CONTACT] if data.get("consent_contact") is True else []
+    if data.get("consent_marketing") is True:
+        purposes.append(ConsentPurpose.MARKETING)
+    for purpose in purposes:
+        version, text = consent_text(purpose)
+        consents.append(Consent(lead=lead, session=session, purpose=purpose, text=text, text_version=version,
+                                method=method, created_at=now))
+    return consents
 
 
 def _record_consents(
     *, lead: Lead, session: UserSession, data: Mapping[str, Any], now: datetime, method: str
 ) -> None:
-    purposes = [ConsentPurpose.CONTACT] if data.get("consent_contact") is True else []
-    if data.get("consent_marketing") is True:
-        purposes.append(ConsentPurpose.MARKETING)
-    _record_photo_consents(lead=lead, session=session, method=method)
-    for purpose in purposes:
-        version, text = consent_text(purpose)
-        Consent.objects.create(
-            lead=lead, session=session, purpose=purpose, text=text, text_version=version,
-            method=method, created_at=now,
-        )
+    recorded = set(Consent.objects.filter(lead=lead, purpose=ConsentPurpose.PHOTO_ANALYSIS)
+                   .values_list("created_at", flat=True))
+    agreements = session.interactions.filter(data__has_key="photo_consent").values_list("created_at", "data")
+    Consent.objects.bulk_create(lead_conversion_consents(
+        lead=lead, session=session, data=data, now=now, method=method, photo_agreements=agreements,
+        photo_recorded=recorded,
+    ))
 
 
 def create_lead_from_form(
@@ -373,14 +405,8 @@ def lead_apply_score(
     journey_version moves on; with `journey_version` as well, only if the lead's is
     still that one (the tracker's check that no other browser of the lead scored an
     event meanwhile): returns False, writing nothing, if it is not."""
-    reasons = result.reasons_as_data()
-    crossing = result.level == EngagementLevel.HIGH and lead.high_intent_notified_at is None
-    changes: dict[str, Any] = {}
-    if (lead.lead_score, lead.engagement_level, lead.score_reasons) != (result.points, result.level, reasons) or crossing:
-        changes.update(lead_score=result.points, engagement_level=result.level, score_reasons=reasons,
-                       updated_at=timezone.now())
-    if crossing:
-        changes["high_intent_notified_at"] = timezone.now()
+    changes = lead_score_changes(lead=lead, result=result)
+    crossing = "high_intent_notified_at" in changes
     leads = Lead.objects.filter(pk=lead.pk)
     if journey_state is not None:
         changes.update(scoring_state=journey_state, journey_version=F("journey_version") + 1)
@@ -401,6 +427,22 @@ def lead_apply_score(
             lambda: notify_staff_of_high_intent_lead.enqueue(lead_id, rules_changed=rules_changed)
         )
     return True
+
+
+def lead_score_changes(*, lead: Lead, result: engine.ScoreResult) -> dict[str, Any]:
+    """The fields a new score changes on the lead (none when it is the same): the
+    score, its level and reasons, and, the first time the lead reaches high intent,
+    when that was (lead_apply_score writes them; the history import sets them on the
+    leads it makes)."""
+    reasons = result.reasons_as_data()
+    crossing = result.level == EngagementLevel.HIGH and lead.high_intent_notified_at is None
+    changes: dict[str, Any] = {}
+    if (lead.lead_score, lead.engagement_level, lead.score_reasons) != (result.points, result.level, reasons) or crossing:
+        changes.update(lead_score=result.points, engagement_level=result.level, score_reasons=reasons,
+                       updated_at=timezone.now())
+    if crossing:
+        changes["high_intent_notified_at"] = timezone.now()
+    return changes
 
 
 # What staff change on a lead by hand; contact fields only by staff who may see them.

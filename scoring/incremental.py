@@ -104,9 +104,23 @@ class _CompiledRule:
         return not self._holds(body, answers, visits)
 
 
+def _frozen(value: Any) -> Any:
+    """A value as a dictionary key that only an equal value of the same type
+    matches (1, 1.0 and True are one key otherwise, and may compare differently)."""
+    if isinstance(value, list):
+        return list, tuple(_frozen(item) for item in value)
+    if isinstance(value, dict):
+        return dict, tuple(sorted((key, _frozen(item)) for key, item in value.items()))
+    return type(value), value
+
+
 class RuleSet:
     """Active rules, ready for incremental scoring, with the fingerprint that
     tells a state built with them from one built with other rules."""
+
+    # Interactions are alike (a handful of types, procedures, budgets): their rule
+    # patterns are remembered, up to this many kinds, then forgotten and learnt again.
+    MAX_REMEMBERED_PATTERNS = 10_000
 
     def __init__(self, rules: Sequence[engine.Rule]):
         self.rules = tuple(rules)
@@ -114,6 +128,27 @@ class RuleSet:
         described = [[r.name, r.kind, r.condition, r.points, r.per_occurrence] for r in self.rules]
         encoded = json.dumps(described, sort_keys=True, default=str).encode()
         self.fingerprint = hashlib.sha256(encoded).hexdigest()[:16]
+        # The interaction facts the rules test: an interaction's patterns depend on them alone.
+        self.interaction_fields = tuple(dict.fromkeys(
+            compiled.leaves[index][0] for compiled in self.compiled for index in compiled.interaction_leaves
+        ))
+        self.remembered: dict[tuple, tuple[str | None, ...]] = {}
+
+    def patterns(self, facts: Mapping[str, Any]) -> tuple[str | None, ...]:
+        """Each rule's pattern for an interaction with these facts (_CompiledRule.pattern):
+        worked out once for each kind of interaction (the values of the facts the
+        rules test), which is most of the cost of scoring one event."""
+        key = tuple(_frozen(_interaction_value(facts, name)) for name in self.interaction_fields)
+        try:
+            return self.remembered[key]
+        except KeyError:
+            pass
+        except TypeError:  # a value that cannot be a key (a set from a caller): work it out
+            return tuple(compiled.pattern(facts) for compiled in self.compiled)
+        if len(self.remembered) >= self.MAX_REMEMBERED_PATTERNS:
+            self.remembered = {}
+        found = self.remembered[key] = tuple(compiled.pattern(facts) for compiled in self.compiled)
+        return found
 
 
 @dataclass
@@ -176,8 +211,7 @@ def journey_step(state: JourneyState, step: engine.Step, ruleset: RuleSet) -> No
     facts = engine.interaction_facts(
         step.interaction_type, step.data, position=state.actions, tool_position=None if repeatable else state.tools
     )
-    for compiled, patterns in zip(ruleset.compiled, state.patterns):
-        pattern = compiled.pattern(facts)
+    for pattern, patterns in zip(ruleset.patterns(facts), state.patterns):
         if pattern is None:
             continue
         seen = patterns.setdefault(pattern, [0, 0])
@@ -208,8 +242,13 @@ def journey_score(
     best_base: engine.Rule | None = None
     bonuses: list[engine.Reason] = []
     for compiled, patterns in zip(ruleset.compiled, state.patterns):
+        if not patterns:
+            continue
         rule = compiled.rule
-        holding = [counts for pattern, counts in patterns.items() if compiled.holds(pattern, visits)]
+        if compiled.tests_visits:
+            holding = [counts for pattern, counts in patterns.items() if compiled.holds(pattern, visits)]
+        else:
+            holding = list(patterns.values())  # only matching interactions leave a pattern
         if not holding:
             continue
         if rule.kind == engine.BASE:

@@ -51,8 +51,12 @@ Batches: rows are streamed and handled in batches, each in its own transaction.
 A batch loads what it needs in a few queries (which of its ids exist, its sessions
 with their scoring states, the stored steps of journeys that already have some),
 scores each row with the tracker's own journey step (interactions.journey), and
-writes with bulk_create and one UPDATE of its sessions (core.bulk); a contact row
-flushes what came before it, then goes through create_lead_from_form.
+writes its interactions as plain rows (core.bulk: one COPY on PostgreSQL), its new
+sessions and leads once with their totals (keys drawn from the sequences), and the
+sessions seen before with one UPDATE. A contact row that makes a new person's lead
+of a visitor first seen in the batch is converted in memory with the lead service's
+own parts; any other writes what came before it, then goes through
+create_lead_from_form.
 """
 
 from __future__ import annotations

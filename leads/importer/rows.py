@@ -3,6 +3,7 @@ row or a JSON Lines object) read into a `Row`, or refused with every problem fou
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import uuid
@@ -14,10 +15,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from core.bulk import JSONText
 from core.parsers import json_loads
 from interactions.models import InteractionType, UserInteraction, UserSession
 from interactions.tracker import MAX_DATA_BYTES
-from leads.contact import normalise_contact
+from leads.contact import ContactDetails, normalise_contact
 from scoring import engine
 
 EXTERNAL_ID_PREFIX = "legacy:"
@@ -72,6 +74,8 @@ TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0", ""}
 
 
+# A visitor's rows are usually near each other in a file: their id is worked out once.
+@functools.lru_cache(maxsize=8192)
 def legacy_session_public_id(legacy_session_id: str) -> uuid.UUID:
     return uuid.uuid5(LEGACY_SESSION_NAMESPACE, legacy_session_id)
 
@@ -89,10 +93,13 @@ class Row:
     occurred_at: datetime
     interaction_type: str
     data: dict[str, Any]
+    data_json: JSONText  # `data` encoded (done anyway to check its size), to be stored as it is
     page_url: str
     engagement_seconds: int
     first_touch: dict[str, str]
     contact: dict[str, Any] | None
+    # The contact details as the lead service normalises them (with `contact`).
+    contact_details: ContactDetails | None
     contact_dropped: bool
 
 
@@ -120,7 +127,7 @@ class _Fields:
 
     def get(self, name: str, parse: Callable[[Any], Any], default: Any = None, *, required: bool = False) -> Any:
         value = self.record.get(name)
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if value is None or value == "" or (isinstance(value, str) and value.isspace()):
             if required:
                 self.problem(name, "missing")
             return default
@@ -134,6 +141,12 @@ class _Fields:
             return default
 
     def text(self, name: str, *, required: bool = False) -> str:
+        value = self.record.get(name)
+        # Most values are plain text: read them here (this runs some 15 times a row).
+        if type(value) is str and "\x00" not in value:
+            value = value.strip()
+            if value or not required:
+                return value
         return self.get(name, _as_text, "", required=required)
 
 
@@ -232,11 +245,25 @@ def _as_word(allowed: Iterable[str]) -> Callable[[Any], str]:
     return parse
 
 
+_as_urgency = _as_word(engine.URGENCY_LEVELS)
+_as_budget_level = _as_word(engine.BUDGET_LEVELS)
+
+
+@functools.cache
+def _max_lengths() -> dict[str, int]:
+    """The text columns' lengths: longer legacy values are cut (the id is refused)."""
+    lengths = {name: UserSession._meta.get_field(name).max_length for name in FIRST_TOUCH_COLUMNS}
+    lengths["page_url"] = UserInteraction._meta.get_field("page_url").max_length
+    lengths["external_id"] = UserInteraction._meta.get_field("external_id").max_length
+    return lengths
+
+
 def parse_row(line: int, record: Mapping[str, Any]) -> Row:
     fields = _Fields(record)
+    max_lengths = _max_lengths()
     row_id = fields.text("id", required=True)
     external_id = EXTERNAL_ID_PREFIX + row_id
-    if len(external_id) > UserInteraction._meta.get_field("external_id").max_length:
+    if len(external_id) > max_lengths["external_id"]:
         fields.problem("id", "too long")
     session_id = fields.text("session_id", required=True)
     occurred_at = fields.get("timestamp", _as_timestamp, required=True)
@@ -247,8 +274,8 @@ def parse_row(line: int, record: Mapping[str, Any]) -> Row:
         "query": fields.text("query"),
         "procedures": fields.get("procedures", _as_list, []),
         "concerns": fields.get("concerns", _as_list, []),
-        "urgency": fields.get("urgency", _as_word(engine.URGENCY_LEVELS)),
-        "budget_level": fields.get("budget_level", _as_word(engine.BUDGET_LEVELS)),
+        "urgency": fields.get("urgency", _as_urgency),
+        "budget_level": fields.get("budget_level", _as_budget_level),
         "budget_amount": fields.get("budget_amount", _as_number),
     }
     data = {**data, **{key: value for key, value in columns.items() if value not in (None, "", [])}}
@@ -259,13 +286,13 @@ def parse_row(line: int, record: Mapping[str, Any]) -> Row:
         # PostgreSQL cannot store a NUL character in text or JSON.
         fields.problem("data", "contains a NUL character")
 
-    contact, dropped = None, False
+    contact, contact_details, dropped = None, None, False
     details = {name: fields.text(name) for name in ("email", "phone", "first_name", "last_name")}
     if details["email"] or details["phone"]:
         if fields.get("consent", _as_bool, False):
             contact = {**details, "consent_contact": True}
             try:
-                normalise_contact(contact)
+                contact_details = normalise_contact(contact)
             except ValidationError as error:
                 for name, messages in error.message_dict.items():
                     for message in messages:
@@ -274,10 +301,10 @@ def parse_row(line: int, record: Mapping[str, Any]) -> Row:
             # No consent, so the contact details are not kept anywhere (GDPR Art. 6).
             dropped = True
 
-    page_url = fields.text("page_url")[: UserInteraction._meta.get_field("page_url").max_length]
+    page_url = fields.text("page_url")[: max_lengths["page_url"]]
     engagement_seconds = fields.get("engagement_seconds", _as_seconds, 0)
     first_touch = {
-        name: fields.text(name)[: UserSession._meta.get_field(name).max_length] for name in FIRST_TOUCH_COLUMNS
+        name: fields.text(name)[: max_lengths[name]] for name in FIRST_TOUCH_COLUMNS
     }
     if fields.problems:
         raise RowError("; ".join(fields.problems))
@@ -288,9 +315,11 @@ def parse_row(line: int, record: Mapping[str, Any]) -> Row:
         occurred_at=occurred_at,
         interaction_type=interaction_type,
         data=data,
+        data_json=JSONText(encoded),
         page_url=page_url,
         engagement_seconds=engagement_seconds,
         first_touch=first_touch,
         contact=contact,
+        contact_details=contact_details,
         contact_dropped=dropped,
     )

@@ -14,6 +14,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 import leads
+import leads.importer.batch
 from interactions.models import UserInteraction, UserSession
 from interactions.services import session_start, session_touch
 from interactions.tracker import track_user_interaction
@@ -332,6 +333,27 @@ def test_importing_a_returning_patient_keeps_how_far_their_lead_got(tmp_path):
     assert (steps["Became leads"], steps["Contacted"], steps["Booked"], steps["Won"]) == (2, 1, 1, 0)
 
 
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_a_photo_analysis_agreed_to_becomes_a_consent_record_when_the_visitor_becomes_a_lead(tmp_path, batch_size):
+    """Batch size 1: the visitor was stored by an earlier batch (the lead service makes
+    the lead); 1000: all in one batch (the lead is made in memory). Same records."""
+    path = write_csv(tmp_path / "rows.csv", [
+        row(1, "P", "2024-05-01T10:00:00", "skin_analysis", data='{"photo_consent": "photo-v1"}'),
+        row(2, "P", "2024-05-01T10:01:00", "skin_analysis", data='{"photo_consent": "photo-v0"}'),
+        row(3, "P", "2024-05-01T10:05:00", "contact", email="pat@example.com", consent="yes"),
+    ])
+    run_import(path, "--batch-size", str(batch_size))
+    lead = Lead.objects.get(email="pat@example.com")
+    records = set(Consent.objects.filter(lead=lead).values_list("purpose", "method", "created_at"))
+    # Only the wording still shown (photo-v1) is recorded; the older agreement is not.
+    assert records == {
+        ("photo_analysis", ConsentMethod.IMPORT, moment("2024-05-01T10:00:00")),
+        ("contact", ConsentMethod.IMPORT, moment("2024-05-01T10:05:00")),
+    }
+    assert lead.interaction.external_id == "legacy:3" and lead.source == "contact_form"
+    assert set(lead.interactions.values_list("converted", flat=True)) == {True}
+
+
 def test_contact_details_without_consent_are_not_kept(tmp_path):
     out, err = run_import(write_csv(tmp_path / "rows.csv", EQUALITY_ROWS))
     assert "contact details without consent dropped from 1 row" in out
@@ -352,16 +374,17 @@ def test_a_dry_run_counts_like_the_real_run_and_writes_nothing(tmp_path):
 
 def test_a_batch_that_fails_is_not_half_saved_and_earlier_batches_stay(tmp_path):
     path = write_csv(tmp_path / "rows.csv", EQUALITY_ROWS)
-    real_bulk_create = UserInteraction.objects.bulk_create
+    real_bulk_insert = leads.importer.batch.bulk_insert
     calls = []
 
-    def failing_second_batch(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise DatabaseError("disk full")
-        return real_bulk_create(*args, **kwargs)
+    def failing_second_batch(model, *args, **kwargs):
+        if model is UserInteraction:
+            calls.append(1)
+            if len(calls) == 2:
+                raise DatabaseError("disk full")
+        return real_bulk_insert(model, *args, **kwargs)
 
-    with mock.patch.object(UserInteraction.objects, "bulk_create", side_effect=failing_second_batch):
+    with mock.patch.object(leads.importer.batch, "bulk_insert", side_effect=failing_second_batch):
         with pytest.raises(CommandError) as failed:
             run_import(path, "--batch-size", "3")
     assert "lines 5-7 (disk full). Nothing of them was saved; the 3 rows imported before them stay" in str(failed.value)

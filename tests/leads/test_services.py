@@ -173,7 +173,7 @@ def test_an_interaction_of_another_visitor_cannot_be_claimed(visitor, contact):
 
 def test_a_failure_half_way_leaves_nothing_written(visitor, contact):
     tracker.track_user_interaction(visitor, "ai_recommendation", {})
-    with mock.patch.object(Consent.objects, "create", side_effect=RuntimeError("disk full")):
+    with mock.patch.object(Consent.objects, "bulk_create", side_effect=RuntimeError("disk full")):
         with pytest.raises(RuntimeError):
             create_lead_from_form(session=visitor, data=contact)
     visitor.refresh_from_db()
