@@ -18,7 +18,7 @@ from interactions.journey import stamp
 from interactions.models import EngagementLevel
 from interactions.selectors import lead_journeys
 from leads.models import Lead, LeadStatus, RescoreRun
-from leads.tasks import notify_staff_of_high_intent_lead, rescore_all_leads
+from leads.tasks import notify_staff_of_high_intent_leads, rescore_all_leads
 from scoring import engine, incremental
 from scoring.models import LeadScoringRule
 from scoring.services import scoring_config, scoring_settings_get
@@ -107,6 +107,7 @@ def leads_rescore_bulk(
             ))
             journeys = lead_journeys(lead_ids=[lead.pk for lead in locked])
             now = timezone.now()
+            notify: list[int] = []
             for lead in locked:
                 journey = journeys[lead.pk]
                 state = incremental.journey_state(journey.steps, config.ruleset)
@@ -123,10 +124,8 @@ def leads_rescore_bulk(
                 if crossing:
                     lead.high_intent_notified_at = lead.updated_at = now
                     # As lead_apply_score: after a rule change, only a lead still being worked is worth an e-mail.
-                    if not dry_run and lead.status in LeadStatus.open_values():
-                        transaction.on_commit(
-                            lambda lead_id=lead.pk: notify_staff_of_high_intent_lead.enqueue(lead_id, rules_changed=True)
-                        )
+                    if lead.status in LeadStatus.open_values():
+                        notify.append(lead.pk)
                 lead.scoring_state, lead.journey_version = state.as_data(), lead.journey_version + 1
                 rescored += 1
                 if (result.points, result.level) != before:
@@ -135,6 +134,10 @@ def leads_rescore_bulk(
                         level_changes[f"{before[1]}->{result.level}"] += 1
             if not dry_run:  # a dry run writes nothing and tells nobody
                 bulk_update_values(locked, RESCORED_FIELDS)
+                if notify:
+                    transaction.on_commit(
+                        lambda ids=notify: notify_staff_of_high_intent_leads.enqueue(ids, rules_changed=True)
+                    )
         if on_progress is not None:
             on_progress(rescored, changed)
     return RescoreSummary(

@@ -130,3 +130,21 @@ def test_new_rules_e_mail_staff_only_about_open_leads_newly_high_and_say_they_we
     message = mailoutbox[0]
     assert "re-scored" in message.subject.lower() and "new high-intent lead" not in message.body.lower()
     assert f"https://clinic.example/admin/leads/lead/{leads['ai'].pk}/change/" in message.body
+
+
+def test_a_rescore_that_lifts_many_leads_e_mails_about_each_once_from_one_queued_task_per_chunk(
+    leads, mailoutbox, django_capture_on_commit_callbacks, front_desk_inbox
+):
+    mailoutbox.clear()
+    set_points("AI recommendation", 75)
+    LeadScoringRule.objects.create(name="Searched", kind="base", points=75,
+                                   condition={"field": "interaction_type", "op": "eq", "value": "search"})
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        leads_rescore_bulk(leads=Lead.objects.all())
+    assert len(callbacks) == 1  # the chunk's two leads, in one task
+    links = sorted(message.body.split("/admin/leads/lead/")[1].split("/")[0] for message in mailoutbox)
+    assert links == sorted(str(leads[name].pk) for name in ("ai", "search"))  # one e-mail each
+    assert all("re-scored" in message.subject.lower() for message in mailoutbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        leads_rescore_bulk(leads=Lead.objects.all())
+    assert len(mailoutbox) == 2  # already told: not again
