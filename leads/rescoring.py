@@ -22,7 +22,7 @@ from interactions.models import EngagementLevel
 from interactions.selectors import lead_journeys
 from leads.models import Lead, LeadStatus, RescoreRun
 from leads.tasks import notify_staff_of_high_intent_leads, rescore_all_leads
-from scoring import engine, incremental
+from scoring import incremental
 from scoring.models import LeadScoringRule
 from scoring.services import ScoringConfig, scoring_config, scoring_settings_get
 
@@ -291,7 +291,8 @@ def rule_change_preview(*, rule: LeadScoringRule, chunk_size: int = DEFAULT_CHUN
     if rule.is_active:
         rules.append(rule)
     rules.sort(key=lambda candidate: (candidate.order, candidate.name))
-    engine_rules = [candidate.as_engine_rule() for candidate in rules]
+    # Folded as a rescore folds (scoring.incremental: the whole-journey score, with conditions compiled once).
+    ruleset = incremental.RuleSet([candidate.as_engine_rule() for candidate in rules])
     thresholds = scoring_settings_get().thresholds()
     rescored = changed = 0
     level_changes: Counter[str] = Counter()
@@ -300,8 +301,9 @@ def rule_change_preview(*, rule: LeadScoringRule, chunk_size: int = DEFAULT_CHUN
         journeys = lead_journeys(lead_ids=[lead_id for lead_id, _, _ in chunk])
         for lead_id, points, level in chunk:
             journey = journeys[lead_id]
-            result = engine.score_journey(
-                journey.steps, session_facts=journey.session_facts, rules=engine_rules, thresholds=thresholds
+            result = incremental.journey_score(
+                incremental.journey_state(journey.steps, ruleset), ruleset,
+                session_facts=journey.session_facts, thresholds=thresholds,
             )
             rescored += 1
             if (result.points, result.level) != (points, level):
