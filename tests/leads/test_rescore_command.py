@@ -102,6 +102,7 @@ def test_filters_choose_the_leads_to_rescore(leads):
         (["--since", "31/12/2024"], "--since '31/12/2024' is not a date"),
         (["--lead", "999999"], "No lead with id 999999."),
         (["--chunk-size", "0"], "--chunk-size must be at least 1"),
+        (["--workers", "0"], "--workers must be at least 1"),
     ],
 )
 def test_bad_arguments_are_refused(leads, args, message):
