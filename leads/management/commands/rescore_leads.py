@@ -19,6 +19,10 @@ def _day(value: str) -> date:
 
 
 class Command(BaseCommand):
+    # The system checks load every URLconf, and with it the public tools' text models
+    # (scikit-learn): 2.5 s of CPU before a rescore of 10,000 leads that takes one.
+    # `manage.py check` and the server run them; a batch job scoring leads needs none.
+    requires_system_checks = []
     help = (
         "Rescore leads with the current scoring rules and thresholds (all leads, or those matching "
         "every filter given). Run it after changing the rules. --dry-run shows what would change."
