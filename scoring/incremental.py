@@ -44,6 +44,12 @@ def _on_visits(name: str) -> bool:
     return not name.startswith(engine.DATA_PREFIX) and name not in INTERACTION_FACTS
 
 
+def _interaction_value(facts: Mapping[str, Any], name: str) -> Any:
+    if name.startswith(engine.DATA_PREFIX):
+        return facts["data"].get(name[len(engine.DATA_PREFIX):])
+    return facts[name]
+
+
 class _CompiledRule:
     """A rule's condition split into its interaction tests (answered as each step
     comes) and its visit tests (answered when the score is read). Each test is a
