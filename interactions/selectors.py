@@ -1,11 +1,13 @@
 """Reads over the interaction log: for the admin pages that list it, and the leads'
 journeys as plain data for scoring in memory."""
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connections, router, transaction
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 
 from interactions.models import InteractionType, UserInteraction, UserSession
@@ -55,8 +57,11 @@ class Journey:
 
 
 def lead_journeys(*, lead_ids: Iterable[int]) -> dict[int, Journey]:
-    """The journeys of these leads, read in three queries and no locks."""
+    """The journeys of these leads, read with no locks: on PostgreSQL in one query,
+    elsewhere in three."""
     lead_ids = list(lead_ids)
+    if connections[router.db_for_read(UserInteraction)].vendor == "postgresql":
+        return _lead_journeys_postgresql(lead_ids)
     steps: dict[int, list] = defaultdict(list)
     last_at: dict[int, datetime] = {}
     rows = (UserInteraction.objects.filter(lead_id__in=lead_ids).order_by("lead_id", "created_at", "pk")
@@ -85,4 +90,50 @@ def lead_journeys(*, lead_ids: Iterable[int]) -> dict[int, Journey]:
             utm_medium=utm.get("utm_medium", ""),
             utm_campaign=utm.get("utm_campaign", ""),
         ))
+    return journeys
+
+
+# Each lead's steps (as one JSON array), sessions' totals and latest session, looked
+# up by lead with the lead_id indexes. An `IN` list of a chunk's leads was planned
+# as a sequential scan of every interaction (the rows of 2,000 leads lie on as many
+# pages): at 1 million interactions, 250 ms a chunk instead of 40.
+_JOURNEYS_SQL = """
+SELECT l.id, j.steps, j.last_at, t.engagement_seconds, t.visit_count, s.utm_source, s.utm_medium, s.utm_campaign
+FROM unnest(%s::bigint[]) AS l(id)
+LEFT JOIN LATERAL (
+    SELECT json_agg(json_build_array(i.interaction_type, i.data) ORDER BY i.created_at, i.id)::text AS steps,
+           max(i.created_at) AS last_at
+    FROM interactions_userinteraction i WHERE i.lead_id = l.id
+) j ON true
+LEFT JOIN LATERAL (
+    SELECT sum(t.engagement_seconds) AS engagement_seconds, sum(t.visit_count) AS visit_count
+    FROM interactions_usersession t WHERE t.lead_id = l.id
+) t ON true
+LEFT JOIN LATERAL (
+    SELECT s.utm_source, s.utm_medium, s.utm_campaign FROM interactions_usersession s
+    WHERE s.lead_id = l.id ORDER BY s.last_seen_at DESC, s.id DESC LIMIT 1
+) s ON true
+"""
+
+
+def _lead_journeys_postgresql(lead_ids: list[int]) -> dict[int, Journey]:
+    connection = connections[router.db_for_read(UserInteraction)]
+    journeys = {}
+    with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
+        # The plan's estimated cost crosses jit_above_cost: compiling it took as long as running it.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(_JOURNEYS_SQL, [lead_ids])
+        for lead_id, steps, last_at, engagement_seconds, visit_count, source, medium, campaign in cursor:
+            journeys[lead_id] = Journey(
+                steps=[Step(kind, data) for kind, data in json.loads(steps)] if steps else [],
+                last_at=last_at,
+                session_facts=SessionFacts(
+                    # A lead with no session is scored as one fresh visit (UserSession's defaults).
+                    engagement_seconds=engagement_seconds if engagement_seconds is not None else 0,
+                    visit_count=visit_count if visit_count is not None else 1,
+                    utm_source=source if source is not None else "",
+                    utm_medium=medium if medium is not None else "",
+                    utm_campaign=campaign if campaign is not None else "",
+                ),
+            )
     return journeys

