@@ -70,7 +70,7 @@ class StrictFieldsMixin:
                 raise serializers.ValidationError({name: [message] for name in unknown})
         if isinstance(data, dict) and not hasattr(data, "getlist"):  # JSON; form posts are all text
             wrong = {name: [message] for name, value in data.items()
-                     if (message := _json_type_error(self.fields[name], value))}
+                     if name in self.fields and (message := _json_type_error(self.fields[name], value))}
             if wrong:
                 raise serializers.ValidationError(wrong)
         return super().to_internal_value(data)

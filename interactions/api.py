@@ -79,14 +79,18 @@ class TrackSerializer(StrictFieldsMixin, serializers.Serializer):
         return data
 
     def validate_context(self, value: str) -> dict:
-        # A context the site did not sign (or one from a tab left open for over a week)
-        # is dropped: the event is still stored, only without the treatment it names.
-        if not value:
-            return {}
-        try:
-            return page_context_read(value)
-        except DjangoValidationError:
-            return {}
+        return _context_of(value)
+
+
+def _context_of(value: str) -> dict:
+    # A context the site did not sign (or one from a tab left open for over a week)
+    # is dropped: the event is still stored, only without the treatment it names.
+    if not value:
+        return {}
+    try:
+        return page_context_read(value)
+    except DjangoValidationError:
+        return {}
 
 
 class TrackSerializerSchema(OpenApiSerializerExtension):
@@ -159,7 +163,8 @@ def _refuse_constant(name: str):
 def _plain_body(request: HttpRequest):
     """The body of a request track.js sends, parsed as DRF would; None for any other
     (another content type or accepted answer, a format override, a malformed body)."""
-    if request.GET or request.headers.get("Accept", "*/*") not in ("*/*", "application/json"):
+    meta = request.META
+    if meta.get("QUERY_STRING") or meta.get("HTTP_ACCEPT", "*/*") not in ("*/*", "application/json"):
         return None
     if request.content_type not in PLAIN_BODIES:
         return None
@@ -170,6 +175,47 @@ def _plain_body(request: HttpRequest):
                           parse_constant=_refuse_constant)
     except ValueError:
         return None
+
+
+# TrackSerializer's text fields and their max_length.
+PLAIN_TEXT = {"page_url": 500, "query": 200, "context": 1000}
+PLAIN_NUMBERS = {"engagement_seconds": (0, MAX_ENGAGEMENT_SECONDS), "scroll_depth": (0, 100)}
+PLAIN_EVENTS = frozenset({InteractionType.PAGE_ENGAGEMENT.value, InteractionType.SEARCH.value})
+
+
+def _plain_text(value) -> bool:
+    # What DRF's CharField keeps as it is: no whitespace to trim, no NUL or surrogates.
+    return type(value) is str and value.isprintable() and value == value.strip()
+
+
+def event_plainly(body) -> dict | None:
+    """TrackSerializer's validated event for a JSON body every field of which is plainly
+    valid, in a tenth of the serializer's time; None for anything else, which the
+    serializer then judges and words (tests/interactions/test_api.py checks, on
+    random bodies, that this never accepts what the serializer would not, nor gives
+    another event)."""
+    if type(body) is not dict or type(body.get("event")) is not str or body["event"] not in PLAIN_EVENTS:
+        return None
+    event = {"event": body["event"], "page_url": "", "engagement_seconds": 0, "query": "", "context": "",
+             "leaving": False}
+    for name, value in body.items():
+        if name in PLAIN_TEXT:
+            if not _plain_text(value) or len(value) > PLAIN_TEXT[name]:
+                return None
+        elif name in PLAIN_NUMBERS:
+            low, high = PLAIN_NUMBERS[name]
+            if type(value) is not int or not low <= value <= high:
+                return None
+        elif name == "leaving":
+            if type(value) is not bool:
+                return None
+        elif name != "event":
+            return None
+        event[name] = value
+    if event["event"] == InteractionType.SEARCH and not event["query"]:
+        return None
+    event["context"] = _context_of(event["context"])
+    return event
 
 
 # Outside DRF's wrapper, so an over-the-limit post gets the 429 from the middleware.
@@ -198,10 +244,12 @@ class TrackView(APIView):
         body = _plain_body(request)
         if body is None:
             return None
-        try:
-            event = TRACK_EVENT.run_validation(body)
-        except serializers.ValidationError:
-            return None
+        event = event_plainly(body)
+        if event is None:
+            try:
+                event = TRACK_EVENT.run_validation(body)
+            except serializers.ValidationError:
+                return None
         response = HttpResponse(
             json.dumps(_answer(_tracked(request, event)), separators=(",", ":")),
             content_type="application/json", status=status.HTTP_201_CREATED,

@@ -4,6 +4,11 @@ import re
 
 import pytest
 from django.middleware.csrf import _get_new_csrf_string
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rest_framework import serializers
+
+from interactions.api import TRACK_EVENT, event_plainly
 
 from interactions.models import UserInteraction, UserSession
 from scoring.models import ScoringSettings
@@ -181,3 +186,46 @@ def test_a_body_the_plain_path_cannot_read_gets_drfs_400(browser, body):
     assert response.status_code == 400
     assert set(response.json()) == {"detail", "errors"}
     assert not UserInteraction.objects.exists()
+
+
+# The plain path's own check of an event (interactions.api.event_plainly) stands in
+# for TrackSerializer on the request track.js sends; it must never accept what the
+# serializer refuses, nor read a body otherwise.
+texts = st.one_of(st.sampled_from(["", "/treatments/", " /padded/ ", "lip filler", "a" * 201, "a" * 501, "x\x00y",
+                                   "tab\there", "\ud800", "  "]), st.text(max_size=30))
+values = st.one_of(texts, st.integers(-5, 2000), st.booleans(), st.none(), st.floats(allow_nan=False),
+                   st.lists(st.integers(), max_size=2))
+bodies = st.dictionaries(
+    st.sampled_from(["event", "page_url", "engagement_seconds", "scroll_depth", "query", "context", "leaving",
+                     "csrfmiddlewaretoken", "other"]),
+    st.one_of(st.sampled_from(["page_engagement", "search", "contact"]), values),
+    max_size=7,
+)
+
+
+@given(body=bodies)
+@settings(max_examples=500, deadline=None)
+def test_the_plain_check_of_an_event_accepts_only_what_the_serializer_does_and_reads_it_alike(body):
+    plain = event_plainly(body)
+    try:
+        expected = TRACK_EVENT.run_validation(body)
+    except serializers.ValidationError:
+        assert plain is None, body
+        return
+    if plain is not None:
+        assert plain == expected
+
+
+@pytest.mark.parametrize("body", [
+    {"event": "page_engagement", "page_url": "/treatments/botox/", "engagement_seconds": 25, "scroll_depth": 50},
+    {"event": "search", "query": "lip filler"},
+    {"event": "page_engagement", "page_url": "/", "engagement_seconds": 0, "leaving": True},
+])
+def test_what_track_js_sends_takes_the_plain_check(body):
+    assert event_plainly(body) == TRACK_EVENT.run_validation(body)
+
+
+def test_a_json_body_carrying_the_form_token_is_tracked_not_a_500(browser):
+    response = post(browser, {"event": "page_engagement", "csrfmiddlewaretoken": browser.token})
+    assert response.status_code == 201
+    assert UserInteraction.objects.count() == 1
