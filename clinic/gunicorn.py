@@ -2,12 +2,12 @@
 (any of them can be changed on the command line or in GUNICORN_CMD_ARGS).
 
 Workers: one process a core (WEB_CONCURRENCY overrides it), each serving 4 requests
-at a time on threads. A request that tracks an event waits for PostgreSQL to write
-its commit to disk, 1-4 ms on the benchmark's machine, longer than the request's own
-work. A sync worker can do nothing else meanwhile, so with sync workers the cores sat
-idle for much of every tracking request, and PostgreSQL flushed one commit at a time;
-with threads another request runs while one waits, and commits arriving together
-share a flush (`make bench` measures both). Each thread keeps its own database
+at a time on threads; gunicorn's own default is a single sync worker, which left a
+core unused. A tracked event waits on PostgreSQL twice (the row lock, the commit's
+flush to disk): with threads, a request waiting on either does not hold up the
+worker's other requests. On the benchmark's machine tracking is CPU-bound (the cores
+were 95 % busy with 2 sync workers too), so threads measured about the same
+throughput there; `make bench` reports both. Each thread keeps its own database
 connection (DATABASE_CONN_MAX_AGE): workers x threads connections in all.
 
 Its access log (off unless `--access-logfile` is given) records the method, the path
