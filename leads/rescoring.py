@@ -229,6 +229,7 @@ def _in_parallel(work: Callable[[Sequence[int]], _ChunkSummary], chunks: Iterabl
     for thread in threads:
         thread.start()
     running = len(threads)
+
     def send(item: Sequence[int] | None) -> Iterator[_ChunkSummary]:
         while True:
             yield from results(wait=False)  # and raises a worker's error
