@@ -126,9 +126,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # transactions take the write lock at BEGIN, so writers queue (within the timeout)
     # instead of deadlocking when two read-then-write transactions meet.
     DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
-# The tracker's statements prepared on the server once per connection (core/sql.py);
-# off behind a pooler in transaction mode (PgBouncer), which mixes connections.
-DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
+# The tracker's statements prepared on the server once per connection (core/sql.py):
+# worth it for a connection kept between requests (DATABASE_CONN_MAX_AGE); with a new
+# connection each request, each would be prepared every time. Off behind a pooler in
+# transaction mode (PgBouncer), which mixes connections.
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", DATABASES["default"]["CONN_MAX_AGE"] != 0)
 # The dashboard's and the exports' reads (core.db.reading_for_analytics) go to this
 # alias: a PostgreSQL read replica in production, else the default database itself.
 # Either way tests mirror default instead of creating a second test database.

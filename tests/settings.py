@@ -5,6 +5,8 @@ from clinic.settings import *  # noqa: F403
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LEAD_NOTIFICATION_EMAILS = ["frontdesk@clinic.test"]
+# As in production, where connections are kept (tests/core/test_sql.py switches it off).
+DATABASE_PREPARED_STATEMENTS = True
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not the in-memory default: shared-cache memory databases lock whole

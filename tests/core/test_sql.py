@@ -1,6 +1,11 @@
 """core/sql.py: the tracker's hand-built statements write what the ORM would, and on
 PostgreSQL are prepared once per connection, again after a reconnect."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -10,6 +15,10 @@ from core import sql
 from interactions.models import UserInteraction, UserSession
 
 pytestmark = pytest.mark.django_db
+
+
+def settings_root() -> Path:
+    return Path(__file__).resolve().parents[2]
 postgresql_only = pytest.mark.skipif("connection.vendor != 'postgresql'")
 
 
@@ -96,3 +105,14 @@ def test_with_prepared_statements_off_the_sql_is_sent_as_it_is(settings):
 def test_a_statement_with_its_own_dollar_or_percent_signs_is_refused_for_preparing():
     with pytest.raises(ValueError):
         sql._prepare_sql("SELECT '$1' WHERE 1 = %s")
+
+
+@pytest.mark.parametrize(("conn_max_age", "prepared"), [("0", "False"), ("60", "True")])
+def test_statements_are_prepared_by_default_only_on_connections_kept_between_requests(conn_max_age, prepared):
+    environment = {**os.environ, "DATABASE_CONN_MAX_AGE": conn_max_age, "DJANGO_SETTINGS_MODULE": "clinic.settings"}
+    environment.pop("DATABASE_PREPARED_STATEMENTS", None)
+    printed = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.DATABASE_PREPARED_STATEMENTS)"],
+        env=environment, cwd=settings_root(), capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    assert printed == prepared
