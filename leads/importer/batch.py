@@ -193,13 +193,7 @@ class Batch:
                     engagement_seconds=session.engagement_seconds,
                     visit_count=session.visit_count,
                 )
-        stored = (
-            UserInteraction.objects.filter(session_id__in=session_ids)
-            .order_by("created_at", "pk")
-            .values_list("session_id", "pk", "created_at", "interaction_type", "data")
-        )
-        for session_id, pk, created_at, kind, data in stored:
-            self.journeys[("session", session_id)].append(_Step(created_at, (0, pk), kind, data))
+        self._load_stored_steps("session", session_ids)
         if lead_ids:
             self._load_leads(lead_ids)
 
@@ -208,13 +202,7 @@ class Batch:
         self.leads.update(Lead.objects.in_bulk(lead_ids))
         for lead_id in lead_ids:
             self.journeys[("lead", lead_id)] = []
-        stored = (
-            UserInteraction.objects.filter(lead_id__in=lead_ids)
-            .order_by("created_at", "pk")
-            .values_list("lead_id", "pk", "created_at", "interaction_type", "data")
-        )
-        for lead_id, pk, created_at, kind, data in stored:
-            self.journeys[("lead", lead_id)].append(_Step(created_at, (0, pk), kind, data))
+        self._load_stored_steps("lead", lead_ids)
         totals = {
             total["lead_id"]: total
             for total in UserSession.objects.filter(lead_id__in=lead_ids)
@@ -227,6 +215,16 @@ class Batch:
                 engagement_seconds=totals[lead_id]["engagement_seconds"],
                 visit_count=totals[lead_id]["visit_count"],
             )
+
+    def _load_stored_steps(self, owner: str, ids) -> None:
+        """The stored steps of these sessions' or leads' journeys (`owner`), oldest first."""
+        stored = (
+            UserInteraction.objects.filter(**{f"{owner}_id__in": ids})
+            .order_by("created_at", "pk")
+            .values_list(f"{owner}_id", "pk", "created_at", "interaction_type", "data")
+        )
+        for owner_id, pk, created_at, kind, data in stored:
+            self.journeys[(owner, owner_id)].append(_Step(created_at, (0, pk), kind, data))
 
     def _load_known_contacts(self) -> None:
         emails = {row.contact_details.email for row in self.fresh if row.contact_details} - {""}
