@@ -73,6 +73,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Sends SHORT_STACK_PATHS through this list without SHORT_STACK_SKIPS (core/middleware.py).
+    "core.middleware.ShortStackMiddleware",
     # First, so it also covers errors raised by the middleware below (core/middleware.py).
     "core.middleware.DebugPagesOnlyForLoopbackMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -90,6 +92,18 @@ MIDDLEWARE = [
     # Answers a view's Ratelimited with core.ratelimits.too_many_requests (429).
     "django_ratelimit.middleware.RatelimitMiddleware",
     # Last, as django-axes requires: it turns a locked-out login into its lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# The tracking endpoint, posted to several times a page view, skips the middleware
+# that serves staff and static files: about a tenth of its Python. Its answers keep
+# every header and cookie (tests/core/test_middleware.py compares both stacks).
+SHORT_STACK_PATHS = ["/api/v1/track/"]
+SHORT_STACK_SKIPS = [
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

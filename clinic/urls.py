@@ -28,12 +28,14 @@ api_v1 = [
 handler404 = "clinic.views.page_not_found"
 
 urlpatterns = [
+    # First: every page of the site posts to api/v1/track/ several times a visit, and
+    # Django tries the patterns in order (behind the site's includes it cost 0.1 ms).
+    path("api/v1/", include(api_v1)),
     path("", views.home, name="home"),
     path("", include("calculators.urls")),
     path("", include("leads.urls")),
     path("", include("interactions.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (?script), not inline: CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

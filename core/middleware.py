@@ -3,9 +3,12 @@
 import ipaddress
 
 from django.conf import settings
-from django.core.exceptions import BadRequest, SuspiciousOperation
+from django.core.exceptions import BadRequest, MiddlewareNotUsed, SuspiciousOperation
+from django.core.handlers.base import BaseHandler
+from django.core.handlers.exception import convert_exception_to_response
 from django.http import Http404
 from django.urls import Resolver404, get_resolver, resolve
+from django.utils.module_loading import import_string
 from django.views import defaults
 from django.views.debug import ExceptionReporter
 
@@ -87,3 +90,56 @@ class PermissionsPolicyMiddleware:
         if policy:
             response.headers.setdefault("Permissions-Policy", policy)
         return response
+
+
+class ShortStackMiddleware:
+    """Sends the requests for settings.SHORT_STACK_PATHS through settings.MIDDLEWARE
+    without settings.SHORT_STACK_SKIPS: the tracking endpoint, posted to several times
+    a page view, needs the security headers, the CSRF check, the visitor's cookie and
+    the rate limit, but not the staff's sessions, login, messages and lockouts, nor
+    static files. First in MIDDLEWARE; every other request goes on down the whole
+    stack. The shorter stack is Django's own request handling (`BaseHandler`): the
+    view middleware, exception middleware and error responses work as they do there."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.paths = frozenset(settings.SHORT_STACK_PATHS)
+        if not self.paths:
+            raise MiddlewareNotUsed
+        skipped = {*settings.SHORT_STACK_SKIPS, f"{__name__}.{type(self).__name__}"}
+        self.stack = _Stack([path for path in settings.MIDDLEWARE if path not in skipped])
+
+    def __call__(self, request):
+        if request.path_info in self.paths:
+            return self.stack.respond(request)
+        return self.get_response(request)
+
+
+class _Stack(BaseHandler):
+    """Django's request handling through these middleware (synchronous, as this site
+    is served: gunicorn and runserver)."""
+
+    def __init__(self, middleware: list[str]):
+        self.middleware = middleware
+        self.load_middleware()
+
+    def load_middleware(self, is_async=False):
+        # BaseHandler.load_middleware, for a list other than settings.MIDDLEWARE.
+        self._view_middleware, self._template_response_middleware, self._exception_middleware = [], [], []
+        handler = convert_exception_to_response(self._get_response)
+        for path in reversed(self.middleware):
+            try:
+                instance = import_string(path)(handler)
+            except MiddlewareNotUsed:
+                continue
+            if hasattr(instance, "process_view"):
+                self._view_middleware.insert(0, instance.process_view)
+            if hasattr(instance, "process_template_response"):
+                self._template_response_middleware.append(instance.process_template_response)
+            if hasattr(instance, "process_exception"):
+                self._exception_middleware.append(instance.process_exception)
+            handler = convert_exception_to_response(instance)
+        self._middleware_chain = handler
+
+    def respond(self, request):
+        return self._middleware_chain(request)
