@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from calculators.models import Procedure, ProcedureCategory
 from calculators.services import BUDGET_RANGES
-from core.forms import HoneypotMixin, OneSubmissionMixin
+from core.forms import DayInput, HoneypotMixin, OneSubmissionMixin
 from leads.consent_texts import consent_text
 from leads.models import ConsentPurpose, TimeWindow
 from leads.services import MAX_BOOKING_DAYS_AHEAD
@@ -162,7 +162,7 @@ class BookingForm(OneSubmissionMixin, forms.Form):
     visitors the clinic does not know yet."""
 
     treatment = forms.ChoiceField(required=False, label="Treatment")
-    preferred_date = forms.DateField(label="Preferred date", widget=forms.DateInput(attrs={"type": "date"}))
+    preferred_date = forms.DateField(label="Preferred date", widget=DayInput())
     time_window = forms.ChoiceField(choices=TimeWindow.choices, label="Preferred time")
 
     def __init__(self, *args, **kwargs):

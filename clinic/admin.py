@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.shortcuts import redirect
 from django.urls import path, reverse
 
+from clinic.cohorts import cohorts_view
 from clinic.dashboard import dashboard_view
 from core.clinic import clinic_profile
 from clinic.lead_scoring import lead_scoring_view, rule_preview_view
@@ -58,6 +59,11 @@ class ClinicAdminSite(admin.AdminSite):
                 "comprehensive/dashboard/",
                 self.admin_view(partial(dashboard_view, admin_site=self)),
                 name="comprehensive_dashboard",
+            ),
+            path(
+                "comprehensive/cohorts/",
+                self.admin_view(partial(cohorts_view, admin_site=self)),
+                name="comprehensive_cohorts",
             ),
         ]
         return extra + super().get_urls()

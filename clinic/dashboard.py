@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from clinic.charts import bar_chart, column_chart
 from core import csv
+from core.forms import DayInput
 from core.db import reading_for_analytics
 from leads import selectors
 
@@ -19,8 +20,8 @@ MAX_DAYS = 366
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(required=False, widget=DayInput())
+    end = forms.DateField(required=False, widget=DayInput())
 
     def clean(self):
         data = super().clean()

@@ -1,5 +1,5 @@
-"""Pieces shared by the public forms: the honeypot that turns robots away, and the
-one-time submission id that makes a double click harmless."""
+"""Pieces shared by the forms: the honeypot that turns robots away, the
+one-time submission id that makes a double click harmless, the date picker."""
 
 import uuid
 
@@ -58,3 +58,14 @@ class OneSubmissionMixin:
     def submission_key(self) -> str | None:
         value = self.cleaned_data.get(SUBMISSION_FIELD)
         return f"submission:{value}" if value else None
+
+
+class DayInput(forms.DateInput):
+    """The browser's date picker. `<input type="date">` takes its value as YYYY-MM-DD
+    whatever the page's language; in the locale's own format (26/11/2026) it shows
+    an empty box."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")

@@ -38,6 +38,8 @@ def test_the_dashboard_shows_the_demo_figures_counted_independently(staff_client
         assert f'id="{table}"' in page
     assert page.count("<svg") >= 6
     assert "botox-spring" in page
+    # The date pickers show the period (an <input type="date"> takes only YYYY-MM-DD).
+    assert f'value="{start.isoformat()}"' in page and f'value="{today.isoformat()}"' in page
 
 
 def test_the_csv_has_the_same_numbers_as_the_page(staff_client):

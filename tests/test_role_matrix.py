@@ -63,6 +63,7 @@ ADMIN_PAGES = {
     "jsi18n": {role: 200 for role in STAFF},
     "view_on_site": {role: 404 for role in STAFF},  # leads have no public page
     "comprehensive_dashboard": {role: 200 for role in STAFF},
+    "comprehensive_cohorts": {role: 200 for role in STAFF},
     "comprehensive_interactions": {role: 302 for role in STAFF},  # the interaction log's list
     "comprehensive_lead_scoring": {role: 200 for role in STAFF},
     # Previews are POSTed by the rule form; a GET goes back to the page, for rule editors.
