@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 
-from calculators import services
+from calculators import personal, services
 from calculators.forms import (
     BookingForm,
     CostCalculatorForm,
@@ -24,6 +24,7 @@ from core.page_context import page_context_sign
 from core.ratelimits import FORMS, UPLOADS, limit_posts
 from core.views import add_service_errors
 from interactions.models import InteractionType, UserInteraction
+from interactions.selectors import visitor_history
 from interactions.services import visitor_session
 from leads.forms import ContactForm
 from leads.models import Appointment
@@ -110,9 +111,15 @@ def face_result(request, pk: int):
 
 @limit_posts(FORMS)
 def cost(request):
-    # "Work out the cost" on a treatment page starts the first line with that treatment.
+    # "Work out the cost" on a treatment page starts the first line with that treatment;
+    # otherwise the lines start with what the visitor's treatment finder suggested.
     chosen = request.GET.get("treatment", "")
-    initial = [{"procedure": chosen}] if request.method == "GET" and chosen else None
+    initial = None
+    suggested = False
+    if request.method == "GET":
+        initial = [{"procedure": chosen}] if chosen else personal.cost_lines_suggested(
+            visitor_history(request.user_session))
+        suggested = bool(initial) and not chosen
     formset = CostLineFormSet(request.POST or None, prefix="line", initial=initial)
     form = CostCalculatorForm(request.POST or None)
     if request.method == "POST" and formset.is_valid() and form.is_valid():
@@ -130,7 +137,7 @@ def cost(request):
             add_service_errors(form, error)
         else:
             return redirect("calculators:cost_result", pk=interaction.pk)
-    return _invalid(request, "calculators/cost.html", {"formset": formset, "form": form})
+    return _invalid(request, "calculators/cost.html", {"formset": formset, "form": form, "suggested": suggested})
 
 
 @limit_posts(FORMS)

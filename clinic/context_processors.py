@@ -2,6 +2,7 @@
 
 from django.utils.functional import SimpleLazyObject
 
+from calculators.personal import prompt_text
 from core.clinic import clinic_profile
 from interactions.cookie_consent import consent_banner_needed, tracking_allowed
 
@@ -22,4 +23,6 @@ def clinic(request):
         "clinic_name": SimpleLazyObject(lambda: profile.name),
         "tracking_allowed": tracking_allowed(request) and not staff_page,
         "cookie_banner": consent_banner_needed(request) and not staff_page,
+        # Called by the template only where the tracking script is written.
+        "contact_prompt_text": lambda: prompt_text(getattr(request, "user_session", None)),
     }

@@ -137,3 +137,52 @@ def _lead_journeys_postgresql(lead_ids: list[int]) -> dict[int, Journey]:
                 ),
             )
     return journeys
+
+
+# The tools whose result a visitor can come back to, and those that suggest treatments.
+RESULT_TYPES = (InteractionType.AI_RECOMMENDATION, InteractionType.FACE_ANALYSIS, InteractionType.COST_CALCULATOR)
+SUGGESTING_TYPES = (InteractionType.AI_RECOMMENDATION, InteractionType.FACE_ANALYSIS)
+# How far back the public pages look: a visitor's latest steps, not their whole history.
+HISTORY_DEPTH = 200
+
+
+@dataclass(frozen=True)
+class VisitorHistory:
+    """What the public pages adapt to: the treatments this browser's visitor looked at
+    (pages, results, quotes; the latest first), those their latest finder or skin
+    analysis suggested, and their latest tool result."""
+
+    looked_at: list[str]
+    suggested: list[str]
+    last_result: UserInteraction | None
+
+
+def _treatments_in(data: dict) -> list[str]:
+    return [*data.get("procedures", []), *(r["procedure"] for r in data.get("recommendations", []))]
+
+
+def visitor_history(session: UserSession | None) -> VisitorHistory:
+    """One query by the session's index, over its latest HISTORY_DEPTH interactions."""
+    if session is None or not session.interaction_count:
+        return VisitorHistory([], [], None)
+    latest = (
+        UserInteraction.objects.filter(session=session)
+        .order_by("-created_at", "-pk")
+        .only("pk", "session_id", "interaction_type", "data", "created_at")[:HISTORY_DEPTH]
+    )
+    looked_at: dict[str, None] = {}
+    suggested, last_result = None, None
+    for interaction in latest:
+        data = interaction.data if isinstance(interaction.data, dict) else {}
+        looked_at.update(dict.fromkeys(slug for slug in _treatments_in(data) if isinstance(slug, str)))
+        if suggested is None and interaction.interaction_type in SUGGESTING_TYPES:
+            suggested = [r["procedure"] for r in data.get("recommendations", [])]
+        if last_result is None and interaction.interaction_type in RESULT_TYPES:
+            last_result = interaction
+    return VisitorHistory(list(looked_at), suggested or [], last_result)
+
+
+def last_result_type(session: UserSession) -> str | None:
+    """The type of the visitor's latest tool result, or None."""
+    latest = UserInteraction.objects.filter(session=session, interaction_type__in=RESULT_TYPES)
+    return latest.order_by("-created_at", "-pk").values_list("interaction_type", flat=True).first()

@@ -13,6 +13,9 @@
   var endpoint = (script && script.dataset.endpoint) || "/api/v1/track/";
   var contactUrl = (script && script.dataset.contactUrl) || "/contact/";
   var dismissUrl = (script && script.dataset.dismissUrl) || "/contact/dismiss/";
+  // The offer's words follow the tool the visitor used last (calculators/personal.py).
+  var promptText = (script && script.dataset.promptText) ||
+    "Would you like a personal treatment plan? Leave your details and a practitioner will get back to you.";
   var tokenMeta = document.querySelector('meta[name="csrf-token"]');
   // A treatment page says which treatment it is about, signed by the server.
   var contextMeta = document.querySelector('meta[name="track-context"]');
@@ -78,7 +81,7 @@
     box.style.maxWidth = "22rem";
     box.style.zIndex = "1050";
     var text = document.createElement("p");
-    text.textContent = "Would you like a personal treatment plan? Leave your details and a practitioner will get back to you.";
+    text.textContent = promptText;
     var go = document.createElement("a");
     go.className = "btn btn-dark btn-sm me-2";
     go.href = contactUrl + "?next=" + encodeURIComponent(location.pathname);
