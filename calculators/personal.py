@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from calculators.models import Procedure
+from interactions.experiments import prompt_wording
 from interactions.models import InteractionType, UserSession
 from interactions.selectors import VisitorHistory, last_result_type
 
@@ -71,9 +72,15 @@ def cost_lines_suggested(history: VisitorHistory) -> list[dict]:
 
 
 def prompt_text(session: UserSession | None) -> str:
-    """The floating contact offer's words: about the tool the visitor used last. Every
+    """The floating contact offer's words: the visitor's variant's in a wording
+    experiment, else about the tool the visitor used last. Every
     public page asks, so one indexed read of the type alone (not visitor_history)."""
-    if session is None or not session.interaction_count:
+    if session is None:
+        return PROMPT_TEXT
+    tested = prompt_wording(session)
+    if tested:
+        return tested
+    if not session.interaction_count:
         return PROMPT_TEXT
     last_tool = last_result_type(session)
     return PROMPT_TEXTS.get(last_tool, PROMPT_TEXT)

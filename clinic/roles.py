@@ -40,6 +40,10 @@ MARKETING_PERMISSIONS = [
     ("scoring", "view_leadscoringrule"), ("scoring", "add_leadscoringrule"), ("scoring", "change_leadscoringrule"),
     ("scoring", "delete_leadscoringrule"), ("scoring", "view_scoringsettings"), ("scoring", "change_scoringsettings"),
     ("calculators", "view_procedure"),
+    # A/B tests of the contact offer and form: set up, started, stopped and read.
+    ("interactions", "view_experiment"), ("interactions", "add_experiment"), ("interactions", "change_experiment"),
+    ("interactions", "view_experimentvariant"), ("interactions", "add_experimentvariant"),
+    ("interactions", "change_experimentvariant"), ("interactions", "delete_experimentvariant"),
 ]
 
 

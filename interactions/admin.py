@@ -1,17 +1,20 @@
-"""Admin for visitor sessions and the interaction log (read-only: it is a record)."""
+"""Admin for visitor sessions and the interaction log (read-only: it is a record), and
+the A/B tests of the contact offer and form."""
 
 import json
 from urllib.parse import urlsplit
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from core.paginators import EstimatedCountPaginator, IndexedYearsQuerySet
 from core.permissions import CONTACT_PERMISSION
 from core.redaction import person_names, redact, redact_data, redact_value
-from interactions.models import UserInteraction, UserSession
-from interactions.selectors import interaction_summary
+from interactions.experiments import experiment_start, experiment_stop
+from interactions.models import Experiment, ExperimentStatus, ExperimentVariant, UserInteraction, UserSession
+from interactions.selectors import experiment_results, interaction_summary
 
 
 class LeadPrivacyMixin:
@@ -278,3 +281,101 @@ class UserInteractionAdmin(RedactedInteractionMixin, LeadPrivacyMixin, ReadOnlyA
     def journey(self, interaction: UserInteraction) -> str:
         url = reverse("admin:interactions_usersession_change", args=[interaction.session_id])
         return format_html('<a href="{}">{}</a>', url, interaction.session)
+
+
+class ExperimentVariantInline(admin.TabularInline):
+    model = ExperimentVariant
+    extra = 2
+    fields = ["key", "weight", "form_fields", "prompt_text", "threshold"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        # A running or stopped experiment's arms are its record: they change no more.
+        return super().has_add_permission(request, obj) and (obj is None or obj.status == ExperimentStatus.DRAFT)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and (obj is None or obj.status == ExperimentStatus.DRAFT)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and (obj is None or obj.status == ExperimentStatus.DRAFT)
+
+
+@admin.register(Experiment)
+class ExperimentAdmin(admin.ModelAdmin):
+    """A/B tests of the contact offer and form (interactions/experiments.py): set up as
+    a draft, started and stopped with the actions; the page shows each variant's
+    conversion against the control."""
+
+    list_display = ["name", "kind", "status", "started_at", "stopped_at"]
+    list_filter = ["kind", "status"]
+    inlines = [ExperimentVariantInline]
+    actions = ["start", "stop"]
+    readonly_fields = ["status", "started_at", "stopped_at", "results"]
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "holdout_percent", "status", "started_at", "stopped_at"]}),
+        ("Sample size", {"fields": ["baseline_percent", "smallest_lift_percent"]}),
+        ("Results", {"fields": ["results"]}),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status != ExperimentStatus.DRAFT:
+            # What ran is what the figures describe.
+            return [*self.readonly_fields, "name", "kind", "holdout_percent", "baseline_percent",
+                    "smallest_lift_percent"]
+        return self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Its exposures and conversions stay in the interaction log: so does the experiment.
+        return super().has_delete_permission(request, obj) and (obj is None or obj.status == ExperimentStatus.DRAFT)
+
+    @admin.display(description="results")
+    def results(self, experiment: Experiment) -> str:
+        if experiment.pk is None:
+            return "–"
+        figures = experiment_results(experiment)
+
+        def percent(value):
+            return "–" if value is None else f"{value:.1%}"
+
+        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
+            (
+                variant.key,
+                variant.exposures,
+                variant.conversions,
+                percent(variant.rate),
+                f"{variant.interval[0]:.1%} – {variant.interval[1]:.1%}",
+                "control" if index == 0 else (
+                    "–" if variant.against_control is None else
+                    f"{variant.against_control.difference:+.1%} ({variant.against_control.difference_interval[0]:+.1%} "
+                    f"to {variant.against_control.difference_interval[1]:+.1%})"
+                ),
+                "" if variant.against_control is None else f"{variant.against_control.p_value:.3g}",
+            )
+            for index, variant in enumerate(figures.variants)
+        ))
+        return format_html(
+            '<table id="experiment-results"><thead><tr><th>Variant</th><th>Exposed visitors</th><th>Became leads</th>'
+            "<th>Conversion</th><th>95 % interval</th><th>Against the control</th><th>p</th></tr></thead>"
+            '<tbody>{}</tbody></table><p id="experiment-verdict"><strong>{}</strong></p>'
+            "<p>Each variant needs {} exposed visitors before a winner is named (the expected baseline and the "
+            "smallest lift worth finding above, at 5 % significance and 80 % power).</p>",
+            rows, figures.verdict, f"{figures.minimum_per_variant:,}",
+        )
+
+    @admin.action(description="Start the selected draft experiments")
+    def start(self, request, queryset):
+        self._each(request, queryset, experiment_start, "started")
+
+    @admin.action(description="Stop the selected running experiments")
+    def stop(self, request, queryset):
+        self._each(request, queryset, experiment_stop, "stopped")
+
+    def _each(self, request, queryset, change, done: str) -> None:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        for experiment in queryset:
+            try:
+                change(experiment)
+            except ValidationError as error:
+                self.message_user(request, f"{experiment}: {' '.join(error.messages)}", messages.ERROR)
+            else:
+                self.message_user(request, f"{experiment}: {done}.", messages.SUCCESS)

@@ -17,6 +17,9 @@ class InteractionType(models.TextChoices):
     PAGE_ENGAGEMENT = "page_engagement", "Page engagement"
     CONTACT_FORM = "contact_form", "Contact form"
     SCORE_ADJUSTMENT = "score_adjustment", "Score adjusted by staff"
+    # A/B tests (interactions/experiments.py): a visitor shown a variant, and one who then became a lead.
+    EXPERIMENT_EXPOSURE = "experiment_exposure", "Saw an experiment's variant"
+    EXPERIMENT_CONVERSION = "experiment_conversion", "Became a lead in an experiment"
 
 
 class EngagementLevel(models.TextChoices):
@@ -75,6 +78,9 @@ class UserSession(models.Model):
     contact_prompt_visit = models.PositiveIntegerField(default=0)
     contact_prompt_last_shown_at = models.DateTimeField(null=True, blank=True)
     contact_prompt_dismissed_at = models.DateTimeField(null=True, blank=True)
+    # The A/B test variants this visitor was shown, for good: {experiment id: variant key,
+    # or "holdout"} (interactions/experiments.py).
+    experiments = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -153,3 +159,78 @@ class InteractionPhoto(models.Model):
 
     def __str__(self) -> str:
         return f"Photo of interaction {self.interaction_id}"
+
+
+class ExperimentKind(models.TextChoices):
+    CONTACT_FORM = "contact_form", "Contact form: the fields asked"
+    PROMPT_TEXT = "prompt_text", "Contact offer: its words"
+    PROMPT_THRESHOLD = "prompt_threshold", "Contact offer: the score it needs"
+
+
+class ExperimentStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    RUNNING = "running", "Running"
+    STOPPED = "stopped", "Stopped"
+
+
+class Experiment(models.Model):
+    """An A/B test staff run on the contact offer or form (interactions/experiments.py):
+    each visitor gets one variant for good, or none if held out, and the admin compares
+    how many of each became leads."""
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=20, choices=ExperimentKind.choices)
+    status = models.CharField(max_length=10, choices=ExperimentStatus.choices, default=ExperimentStatus.DRAFT)
+    holdout_percent = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(50)],
+        help_text="Share of visitors never offered the contact form (offer experiments only), "
+                  "so the offer's own effect is measured.",
+    )
+    baseline_percent = models.DecimalField(
+        max_digits=4, decimal_places=1, default=10,
+        help_text="The conversion you expect from the control, in % (sets the sample needed).",
+    )
+    smallest_lift_percent = models.DecimalField(
+        max_digits=4, decimal_places=1, default=5,
+        help_text="The smallest improvement worth finding, in percentage points: 10 % to 15 % is 5.",
+    )
+    started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    stopped_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One running experiment of a kind: two tests of one offer would confound each other.
+            models.UniqueConstraint(fields=["kind"], condition=models.Q(status="running"),
+                                    name="one_running_experiment_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExperimentVariant(models.Model):
+    """One arm of an experiment: what its visitors get, by the experiment's kind."""
+
+    class FormFields(models.TextChoices):
+        SHORT = "short", "Short: first name, e-mail, phone"
+        FULL = "full", "Full: also last name and a message"
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="variants")
+    key = models.SlugField(max_length=20, help_text="Short name, e.g. a or b; the first is the control.")
+    weight = models.PositiveSmallIntegerField(default=1, help_text="Relative share of visitors.")
+    form_fields = models.CharField(max_length=10, choices=FormFields.choices, blank=True,
+                                   help_text="Contact form experiments.")
+    prompt_text = models.CharField(max_length=300, blank=True, help_text="Contact offer wording experiments.")
+    threshold = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(100)],
+                                                 help_text="Contact offer threshold experiments (0-100).")
+
+    class Meta:
+        ordering = ["experiment", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "key"], name="experiment_variant_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.experiment} / {self.key}"

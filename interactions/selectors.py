@@ -10,7 +10,9 @@ from datetime import datetime
 from django.db import connections, router, transaction
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 
-from interactions.models import InteractionType, UserInteraction, UserSession
+from core import stats
+from interactions.experiments import HOLDOUT
+from interactions.models import Experiment, ExperimentKind, InteractionType, UserInteraction, UserSession
 from scoring.engine import SessionFacts, Step
 
 
@@ -186,3 +188,90 @@ def last_result_type(session: UserSession) -> str | None:
     """The type of the visitor's latest tool result, or None."""
     latest = UserInteraction.objects.filter(session=session, interaction_type__in=RESULT_TYPES)
     return latest.order_by("-created_at", "-pk").values_list("interaction_type", flat=True).first()
+
+
+@dataclass(frozen=True)
+class VariantResult:
+    key: str
+    exposures: int
+    conversions: int
+    rate: float | None
+    interval: tuple[float, float]
+    against_control: stats.Comparison | None  # None for the control itself, or with no visitors yet
+
+
+@dataclass(frozen=True)
+class ExperimentResults:
+    variants: list[VariantResult]
+    minimum_per_variant: int
+    verdict: str
+    winner: str | None  # a variant's key, only once every variant has the minimum sample
+
+
+def experiment_results(experiment: Experiment) -> ExperimentResults:
+    """Each variant's exposed visitors and how many became leads, against the first
+    variant (the control), with intervals and the two-proportion test (core.stats).
+    No winner is named before every variant has the sample the experiment's expected
+    baseline and smallest lift need; then the best variant that differs significantly
+    from the control at 5 %, if any."""
+    counted = (
+        UserInteraction.objects.filter(
+            interaction_type__in=[InteractionType.EXPERIMENT_EXPOSURE, InteractionType.EXPERIMENT_CONVERSION],
+            data__experiment=experiment.pk,
+        )
+        .values_list("interaction_type", "data__variant")
+        .annotate(visitors=Count("session", distinct=True))
+    )
+    counts = {(kind, key): visitors for kind, key, visitors in counted}
+    keys = list(experiment.variants.values_list("key", flat=True))
+    if experiment.holdout_percent and experiment.kind != ExperimentKind.CONTACT_FORM:
+        keys.append(HOLDOUT)
+    baseline = float(experiment.baseline_percent) / 100
+    expected = min(0.99, baseline + float(experiment.smallest_lift_percent) / 100)
+    minimum = stats.sample_size_per_group(baseline, expected)
+    control = keys[0] if keys else None
+    variants = []
+    for key in keys:
+        exposed = counts.get((InteractionType.EXPERIMENT_EXPOSURE, key), 0)
+        # A conversion counts only for a visitor exposed first (always so when recorded here).
+        converted = min(exposed, counts.get((InteractionType.EXPERIMENT_CONVERSION, key), 0))
+        control_exposed = counts.get((InteractionType.EXPERIMENT_EXPOSURE, control), 0)
+        comparison = None
+        if key != control and exposed and control_exposed:
+            control_converted = min(control_exposed, counts.get((InteractionType.EXPERIMENT_CONVERSION, control), 0))
+            comparison = stats.compare(converted, exposed, control_converted, control_exposed)
+        variants.append(VariantResult(
+            key=key, exposures=exposed, conversions=converted,
+            rate=converted / exposed if exposed else None,
+            interval=stats.wilson_interval(converted, exposed), against_control=comparison,
+        ))
+    return ExperimentResults(variants, minimum, *_verdict(variants, minimum))
+
+
+def _named(key: str) -> str:
+    return "the holdout (never offered the form)" if key == HOLDOUT else key
+
+
+def _verdict(variants: list[VariantResult], minimum: int) -> tuple[str, str | None]:
+    if len(variants) < 2:
+        return "An experiment needs at least two variants (or one and a holdout).", None
+    short = [v for v in variants if v.exposures < minimum]
+    if short:
+        fewest = min(v.exposures for v in short)
+        return (f"Too early to call: every variant needs {minimum:,} exposed visitors; "
+                f"the smallest has {fewest:,} ({minimum - fewest:,} to go)."), None
+    control, others = variants[0], variants[1:]
+    differs = [v for v in others if v.against_control is not None and v.against_control.significant()]
+    better = [v for v in differs if v.against_control.difference > 0]
+    if better:
+        best = max(better, key=lambda v: v.rate)
+        return (f"{_named(best.key)} converts better than {control.key}: {best.rate:.1%} against "
+                f"{control.rate:.1%} (p = {best.against_control.p_value:.3g})."), best.key
+    if differs and len(differs) == len(others):
+        names = ", ".join(_named(v.key) for v in differs)
+        return f"{control.key} converts better than {names}: keep {control.key}.", control.key
+    if differs:
+        names = ", ".join(_named(v.key) for v in differs)
+        return f"{names} converts worse than {control.key}; no variant converts better.", None
+    return (f"No significant difference from {control.key} at 5 %: no variant is shown to convert better "
+            "with this many visitors."), None

@@ -1,7 +1,7 @@
 """The universal interaction tracker: record what a visitor did, score it, and
 decide when to offer the contact form."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache, partial
@@ -15,8 +15,8 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from core import sql
-from interactions import journey
-from interactions.models import InteractionType, UserInteraction, UserSession
+from interactions import experiments, journey
+from interactions.models import ExperimentKind, InteractionType, UserInteraction, UserSession
 from interactions.services import cookie_matches, cookie_read
 from interactions.signals import lead_journey_scored
 from scoring import engine, incremental
@@ -86,6 +86,8 @@ class Tracked:
     interaction: UserInteraction
     session: UserSession
     show_contact_prompt: bool = False
+    # Experiments this event brought the visitor to, to record once it is stored.
+    exposures: tuple[experiments.Placement, ...] = ()
 
 
 @cache
@@ -203,10 +205,39 @@ def track_visitor_event(
             started.append(start())  # new, so nobody else can hold it: no lock to take
         return started[0]
 
-    return track_event(
+    tracked = track_event(
         locate, interaction_type, data, page_url=page_url, engagement_seconds=engagement_seconds,
         prompt_page=prompt_page, starts_visits=True,
     )
+    experiment_exposures_record(tracked.session, tracked.exposures)
+    return tracked
+
+
+def experiment_exposures_record(session: UserSession, placements: Iterable[experiments.Placement]) -> None:
+    """Record the visitor's exposure to each experiment (an interaction of their
+    journey, which also pins their variant on the session), unless one was recorded
+    meanwhile (another tab). After the event that brought them there is stored: a
+    failure here loses the record, never the event, and the next decision point
+    records it (the variant, from the hash, is the same)."""
+    for placement in placements:
+        def unexposed(placement=placement) -> UserSession | None:
+            current = _journey_locked(key="id", value=session.pk)
+            if current is None or str(placement.experiment.id) in (current.experiments or {}):
+                return None
+            return current
+
+        track_event(unexposed, InteractionType.EXPERIMENT_EXPOSURE, experiments.exposure_data(placement))
+
+
+def experiment_conversions_record(session: UserSession) -> None:
+    """The visitor has just become a lead: a conversion in each running experiment
+    they were exposed to (an interaction of the lead's journey; in the caller's
+    transaction, with the lead)."""
+    for experiment_id, key in experiments.exposed_experiments(session):
+        experiment = experiments.running_by_id(experiment_id)
+        if experiment is not None:
+            track_user_interaction(session, InteractionType.EXPERIMENT_CONVERSION,
+                                   {"experiment": experiment_id, "name": experiment.name, "variant": key})
 
 
 def track_event(
@@ -281,11 +312,15 @@ def _track(locate, interaction_type, data, *, page_url, engagement_seconds, occu
         external_id=submission_key,
     )
     fields = ["interaction_count", "engagement_seconds", "visit_count", "score", "engagement_level", "last_seen_at"]
-    show = False
+    offer = ContactOffer(show=False)
     if prompt_page is not None:
-        show = should_show_contact_form(session, page=prompt_page, now=occurred_at)
-        if show:
+        offer = contact_offer(session, page=prompt_page, now=occurred_at)
+        if offer.show:
             fields += _prompt_offered(session, page=prompt_page, now=occurred_at)
+    if interaction_type == InteractionType.EXPERIMENT_EXPOSURE:
+        # The visitor keeps the variant they were shown, whatever the weights become.
+        session.experiments = {**(session.experiments or {}), str(data["experiment"]): data["variant"]}
+        fields.append("experiments")
     if not session.lead_id:
         session.scoring_state = visitor_journey.state.as_data()
         fields.append("scoring_state")
@@ -295,7 +330,7 @@ def _track(locate, interaction_type, data, *, page_url, engagement_seconds, occu
             sender=UserInteraction, interaction=interaction, result=now_result, lead=session.lead,
             journey_state=visitor_journey.state.as_data(),
         )
-    return Tracked(interaction, session, show)
+    return Tracked(interaction, session, offer.show, offer.exposures)
 
 
 def _prompt_pages_this_visit(session: UserSession) -> list[str]:
@@ -305,26 +340,67 @@ def _prompt_pages_this_visit(session: UserSession) -> list[str]:
     return list(session.contact_prompt_pages or [])
 
 
+@dataclass(frozen=True)
+class ContactOffer:
+    """Whether to offer the contact form now, and the experiments whose exposure this
+    decision is (interactions.experiments): the visitor's score has reached the point
+    where the variants first differ for them."""
+
+    show: bool
+    exposures: tuple[experiments.Placement, ...] = ()
+
+
 def should_show_contact_form(session: UserSession, *, page: str = "", now: datetime | None = None) -> bool:
+    """contact_offer(...).show."""
+    return contact_offer(session, page=page, now=now).show
+
+
+def contact_offer(session: UserSession, *, page: str = "", now: datetime | None = None) -> ContactOffer:
     """Offer the contact form on `page` now? Only to visitors who are not yet leads,
     whose intent has reached the clinic's threshold and who have not said no within
     the cooldown. Each visit it is offered on at most `contact_prompt_max_shows`
     pages; a page it was already offered on keeps offering it (a reload or a
-    tracking beacon from that page is not a new offer)."""
+    tracking beacon from that page is not a new offer).
+
+    A running offer experiment sets the threshold (a threshold experiment's variant)
+    or holds the visitor out: never offered."""
     # converted_at without a lead: they gave details that went to another lead as an
     # unverified enquiry; asking again would show them it did not make them a lead.
     if session.lead_id or session.converted_at:
-        return False
+        return ContactOffer(show=False)
     config = scoring_config().settings
     now = now or timezone.now()
     if session.contact_prompt_dismissed_at is not None:
         cooldown = timedelta(minutes=config.contact_prompt_cooldown_minutes)
         if now - session.contact_prompt_dismissed_at < cooldown:
-            return False
-    if session.score < config.contact_prompt_threshold:
-        return False
+            return ContactOffer(show=False)
+    threshold, held_out, exposures = _offer_experiments(session, config.contact_prompt_threshold)
+    if held_out or session.score < threshold:
+        return ContactOffer(show=False, exposures=exposures)
     pages = _prompt_pages_this_visit(session)
-    return (bool(page) and page in pages) or len(pages) < config.contact_prompt_max_shows
+    show = (bool(page) and page in pages) or len(pages) < config.contact_prompt_max_shows
+    return ContactOffer(show=show, exposures=exposures)
+
+
+def _offer_experiments(session: UserSession, threshold: int) -> tuple[int, bool, tuple]:
+    """The threshold this visitor's offer needs, whether an experiment holds them out,
+    and the experiments they reach now for the first time."""
+    held_out, exposures = False, []
+    tested = experiments.placement(session, ExperimentKind.PROMPT_THRESHOLD)
+    if tested is not None:
+        thresholds = [arm.threshold if arm.threshold is not None else threshold for arm in tested.experiment.arms]
+        if tested.arm is None:
+            held_out = True
+        elif tested.arm.threshold is not None:
+            threshold = tested.arm.threshold
+        if not tested.exposed and session.score >= min(thresholds):
+            exposures.append(tested)
+    worded = experiments.placement(session, ExperimentKind.PROMPT_TEXT)
+    if worded is not None:
+        held_out = held_out or worded.arm is None
+        if not worded.exposed and session.score >= threshold:
+            exposures.append(worded)
+    return threshold, held_out, tuple(exposures)
 
 
 def contact_prompt_shown(session: UserSession, *, page: str, now: datetime | None = None) -> None:

@@ -29,8 +29,14 @@ class ContactForm(OneSubmissionMixin, HoneypotMixin, forms.Form):
     interaction = forms.IntegerField(required=False, widget=forms.HiddenInput)
     next = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
 
-    def __init__(self, *args, known: KnownContact | None = None, **kwargs):
+    def __init__(self, *args, known: KnownContact | None = None, short: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if short:
+            # A contact-form experiment's short variant (interactions.experiments): the
+            # last name and the message are optional anyway, so the full form's post
+            # is the same form.
+            del self.fields["last_name"]
+            del self.fields["message"]
         if known is None:
             return
         # Progressive profiling: a known patient is never asked again for what is on file.

@@ -13,7 +13,12 @@ from django.utils import timezone
 from core.permissions import CONTACT_PERMISSION
 from interactions.models import EngagementLevel, InteractionType, UserInteraction, UserSession
 from interactions.journey import journey_folded
-from interactions.tracker import journey_session_facts, journey_stored_steps, track_user_interaction
+from interactions.tracker import (
+    experiment_conversions_record,
+    journey_session_facts,
+    journey_stored_steps,
+    track_user_interaction,
+)
 from leads.consent_texts import consent_text
 from leads.contact import ContactDetails, normalise_contact, normalise_email, normalise_phone
 from leads.models import (
@@ -335,6 +340,7 @@ def _lead_from_form(
             session.lead = lead
             session.converted_at = now
             session.save(update_fields=["lead", "converted_at"])
+            experiment_conversions_record(session)
         _record_consents(lead=lead, session=session, data=data, now=now, method=consent_method)
         lead_rescore(lead=lead, notify=notify)
     return lead, True

@@ -8,9 +8,15 @@ from django.views.decorators.http import require_POST
 
 from core.ratelimits import FORMS, limit_posts
 from core.views import add_service_errors, safe_next
-from interactions.models import UserInteraction
+from interactions import experiments
+from interactions.models import ExperimentKind, ExperimentVariant, UserInteraction
 from interactions.services import session_cookie_issue, visitor_session
-from interactions.tracker import contact_prompt_dismissed, contact_prompt_shown, should_show_contact_form
+from interactions.tracker import (
+    contact_offer,
+    contact_prompt_dismissed,
+    contact_prompt_shown,
+    experiment_exposures_record,
+)
 from leads.enquiry import (
     enquiry_details_given,
     enquiry_fill,
@@ -33,14 +39,24 @@ def contact_prompt(request, *, interaction: UserInteraction | None, title: str, 
         return None
     page = request.get_full_path()
     if not force:
-        if not should_show_contact_form(session, page=page):
+        offer = contact_offer(session, page=page)
+        experiment_exposures_record(session, offer.exposures)
+        if not offer.show:
             return None
         contact_prompt_shown(session, page=page)
-    form = ContactForm(
-        known=enquiry_known(request),
-        initial={"interaction": interaction.pk if interaction else None, "next": page},
-    )
-    return {"form": form, "title": title, "dismissible": not force}
+    form = contact_form(request, initial={"interaction": interaction.pk if interaction else None, "next": page})
+    return {"form": form, "title": title, "dismissible": not force, "text": experiments.prompt_wording(session)}
+
+
+def contact_form(request, data=None, **kwargs) -> ContactForm:
+    """The contact form, short or full as the visitor's contact-form experiment says
+    (interactions.experiments); showing it to them (no `data`) is their exposure."""
+    session = request.user_session
+    place = experiments.placement(session, ExperimentKind.CONTACT_FORM) if session is not None else None
+    if place is not None and not place.exposed and data is None:
+        experiment_exposures_record(session, [place])
+    short = place is not None and place.arm is not None and place.arm.form_fields == ExperimentVariant.FormFields.SHORT
+    return ContactForm(data, known=enquiry_known(request), short=short, **kwargs)
 
 
 def result_page(
@@ -53,7 +69,7 @@ def result_page(
     makes the lead."""
     context = {**(context or {}), "interaction": interaction, "data": interaction.data, "prompt": None}
     if request.method == "POST":
-        form = ContactForm(request.POST, known=enquiry_known(request))
+        form = contact_form(request, request.POST)
         if form.is_valid():
             data = enquiry_fill(request, form.cleaned_data)
             try:
@@ -66,7 +82,8 @@ def result_page(
             else:
                 contact_given(request, lead=lead, data=data)
                 return redirect("leads:thanks")
-        context["prompt"] = {"form": form, "title": title, "dismissible": not force}
+        context["prompt"] = {"form": form, "title": title, "dismissible": not force,
+                             "text": experiments.prompt_wording(request.user_session)}
         return TemplateResponse(request, template, context, status=400)
     context["prompt"] = contact_prompt(request, interaction=interaction, title=title, force=force)
     if context["prompt"] and message:
@@ -82,7 +99,7 @@ def _own_interaction(request, pk) -> UserInteraction | None:
 
 @limit_posts(FORMS)
 def contact(request):
-    form = ContactForm(request.POST or None, known=enquiry_known(request))
+    form = contact_form(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             lead = contact_form_submit(

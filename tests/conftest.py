@@ -24,12 +24,15 @@ def client():
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     """Rate-limit counts live in the cache (one per test process): every test starts at zero.
-    So does the process's copy of the scoring rules (scoring.services.scoring_config):
-    the rules the last test saved were rolled back with it, and no signal says so."""
+    So does the process's copy of the scoring rules (scoring.services.scoring_config)
+    and of the running experiments: what the last test saved was rolled back with it,
+    and no signal says so."""
+    from interactions.experiments import experiments_forget
     from scoring.services import scoring_config_forget
 
     cache.clear()
     scoring_config_forget()
+    experiments_forget()
 
 
 @pytest.fixture(scope="module")

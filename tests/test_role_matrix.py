@@ -16,7 +16,7 @@ from django.test import Client, RequestFactory
 from django.urls import URLResolver, get_resolver
 
 from clinic.roles import CLINIC_MANAGER, FRONT_DESK, MARKETING
-from interactions.models import InteractionType, UserSession
+from interactions.models import Experiment, ExperimentKind, InteractionType, UserSession
 from interactions.tracker import track_user_interaction
 from leads.models import AuditEvent, CampaignCost, Lead
 from leads.services import lead_adjust_score
@@ -41,6 +41,7 @@ VIEWERS = {
     "scoring.leadscoringrule": {CLINIC_MANAGER, FRONT_DESK, MARKETING},
     "scoring.scoringsettings": {CLINIC_MANAGER, FRONT_DESK, MARKETING},
     "calculators.procedure": {CLINIC_MANAGER, FRONT_DESK, MARKETING},
+    "interactions.experiment": {CLINIC_MANAGER, MARKETING},  # A/B tests of the contact offer
     "core.clinicprofile": {CLINIC_MANAGER},
     "auth.user": {CLINIC_MANAGER},
     "auth.group": {CLINIC_MANAGER},
@@ -132,6 +133,7 @@ def sample_objects(sarah: Lead, manager) -> dict[str, object]:
             spent_on="2026-11-01", utm_source="google", utm_campaign="botox-spring", amount=100),
         "interactions.usersession": sarah.sessions.get(),
         "interactions.userinteraction": sarah.interactions.get(interaction_type=InteractionType.SEARCH),
+        "interactions.experiment": Experiment.objects.create(name="Offer threshold", kind=ExperimentKind.PROMPT_THRESHOLD),
         "auth.user": manager,
         "auth.group": Group.objects.get(name=MARKETING),
     }

@@ -39,8 +39,12 @@ def test_a_patient_uses_every_tool_and_becomes_one_scored_lead(page, screenshot,
     assert "not a medical diagnosis" in page.inner_text("#disclaimer")
     screenshot("face-analysis")
 
-    # 3. Cost calculator: two treatments.
+    # 3. Cost calculator: it starts from what the skin analysis suggested; the patient
+    # prices two treatments of their own and removes the rest.
     page.goto("/enhanced-cost/")
+    assert page.is_visible("#suggested-lines")
+    for line in range(2, page.locator("select[name$=-procedure]").count()):
+        page.select_option(f"select[name=line-{line}-procedure]", "")
     page.select_option("select[name=line-0-procedure]", "botox")
     page.fill("input[name=line-0-quantity]", "2")
     page.select_option("select[name=line-1-procedure]", "lip-filler")
