@@ -56,7 +56,10 @@ DETECTION_SIDE = 1024
 # A photo larger than DETECTION_SIDE is searched at this size first, for about a
 # third of the cascade's work at DETECTION_SIDE (measured on a 12-megapixel
 # portrait); it is searched again at DETECTION_SIDE only when the faces found
-# there are too small to rule out a second face that size could miss.
+# there are too small to rule out a second face that size could miss. Any smaller
+# would cost more on the 12-megapixel test portrait: its face is 75 px here, so a
+# second face SECOND_FACE_SHARE of its width (26 px) only just reaches
+# CASCADE_WINDOW, and at a smaller size the search at DETECTION_SIDE would follow.
 COARSE_SIDE = 512
 # The cascade's own window: nothing smaller is found at any scale.
 CASCADE_WINDOW = 24
@@ -247,6 +250,10 @@ def _search(image: Image.Image, side: int) -> tuple[list[Box], float]:
     """Faces found on a copy whose longest side is at most `side` (in `image`'s
     coordinates), and the smallest face side that copy could show."""
     scale = min(1.0, side / max(image.size))
+    # The face box, and every score with it, follows from this copy's exact pixels:
+    # an equally good downscale (OpenCV's INTER_AREA) moved the portrait's box by
+    # 8-16 px at phone sizes (a dark-spot score went from 11 to 51) and made the
+    # cascade find a 636 px false face in a test photo.
     if scale < 1:
         image = image.resize(
             (max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.Resampling.BOX
