@@ -356,13 +356,16 @@ class AuditEvent(models.Model):
 
 
 class DailyInteractionCount(models.Model):
-    """Interactions of one type on one complete local day: the dashboard's daily
-    roll-up (leads/rollups.py fills it; the figures are those of the live count)."""
+    """Interactions of one type on one complete local day: the daily roll-up the
+    dashboard and the unfiltered interaction log read (leads/rollups.py fills it; the
+    figures are those of the live count)."""
 
     day = models.DateField()
     interaction_type = models.CharField(max_length=30)
     interactions = models.PositiveIntegerField()
     converted = models.PositiveIntegerField()
+    # The sum of their scores: the interaction log's average score per type.
+    score_total = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         # Internal bookkeeping: no staff role reads or edits it.
