@@ -113,6 +113,16 @@ def rollups_forget(*, days: set[date] | None = None, until: date | None = None) 
             model.objects.filter(scope).delete()
 
 
+def rollups_days_of(*, sessions: QuerySet, interactions: QuerySet) -> set[date]:
+    """The days these visitors and interactions are counted on: what deleting them
+    changes (rollups_forget them after)."""
+    return {
+        day
+        for queryset in (sessions, interactions)
+        for (day,) in queryset.annotate(day=_local_day("created_at")).values_list("day").order_by().distinct()
+    }
+
+
 def _forget_late_rows(mark: RollupWatermark) -> None:
     """Days that rows added since the watermark changed: they were dated (or their
     visitor arrived) on a day already rolled up."""

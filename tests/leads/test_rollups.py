@@ -159,3 +159,21 @@ def test_a_filtered_log_is_counted_from_its_rows(rows, settings):
 
 def test_an_empty_log_has_an_empty_summary(settings):
     assert log_summary(settings) == []
+
+
+def test_the_purge_forgets_only_the_days_it_deleted_from(rows, period, settings):
+    from leads.gdpr import purge_expired
+
+    figures(period)
+    rolled = set(RolledUpDay.objects.values_list("day", flat=True))
+    settings.VISITOR_RETENTION_DAYS = 30  # older than every visitor here: nothing to delete
+    assert purge_expired().sessions == 0
+    assert set(RolledUpDay.objects.values_list("day", flat=True)) == rolled
+
+    settings.VISITOR_RETENTION_DAYS = 3
+    assert purge_expired().sessions >= 2
+    purged = [session for session in rows if not UserSession.objects.filter(pk=session.pk).exists()]
+    # Each of these visitors' interactions is on the day they arrived.
+    assert rolled - set(RolledUpDay.objects.values_list("day", flat=True)) == {
+        timezone.localdate(session.created_at) for session in purged
+    }
