@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connections
 
 import leads
 from interactions.models import UserSession
@@ -139,7 +139,7 @@ def test_status_changes_and_the_leads_own_events_at_once_neither_fail_nor_leave_
         except BaseException as error:  # collected and asserted below
             errors.append(error)
         finally:
-            connection.close()
+            connections.close_all()
 
     def move_on():
         for status in (LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.BOOKED, LeadStatus.WON):
