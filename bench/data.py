@@ -76,7 +76,7 @@ SESSIONS_SQL = """
 INSERT INTO interactions_usersession (
     id, public_id, cookie_key_hash, created_at, last_seen_at, visit_count, landing_page, referrer,
     utm_source, utm_medium, utm_campaign, utm_term, utm_content, user_agent, ip_hash,
-    interaction_count, engagement_seconds, score, engagement_level, lead_id, converted_at,
+    interaction_count, engagement_seconds, score, engagement_level, lead_id, lead_stage, converted_at,
     contact_prompt_shown_count, contact_prompt_pages, contact_prompt_visit
 )
 SELECT session_id, gen_random_uuid(), md5(random()::text) || md5(random()::text), started_at,
@@ -84,7 +84,10 @@ SELECT session_id, gen_random_uuid(), md5(random()::text) || md5(random()::text)
        utm_source, CASE WHEN utm_source = '' THEN '' ELSE 'cpc' END, utm_campaign, '', '',
        'Mozilla/5.0 (bench)', md5(k::text), journey_length, journey_length * 40, score,
        CASE WHEN score >= 70 THEN 'high' WHEN score >= 40 THEN 'medium' ELSE 'low' END,
-       lead_id, CASE WHEN lead_id IS NOT NULL THEN started_at + journey_length * interval '2 minutes' END,
+       lead_id,
+       -- the lead's furthest stage, as the site keeps it on its visitors (Lead.stage_reached)
+       CASE WHEN lead_id IS NULL THEN '' WHEN status = 'lost' THEN 'contacted' ELSE status END,
+       CASE WHEN lead_id IS NOT NULL THEN started_at + journey_length * interval '2 minutes' END,
        0, '[]', 0
 FROM bench_visitor
 """

@@ -289,6 +289,9 @@ VISITOR_COOKIE_NAME = "clinic_visitor"
 VISITOR_COOKIE_AGE_SECONDS = 60 * 60 * 24 * 180
 # A visitor who comes back after this long without a request starts a new visit.
 VISIT_GAP_SECONDS = 30 * 60
+# What the unfiltered interaction log's summary reads instead of counting the whole log:
+# the daily roll-up (leads.rollups), which interactions/ may not import.
+INTERACTION_LOG_TOTALS = "leads.rollups.interaction_totals"
 # Each process keeps the scoring rules and settings in memory and checks the shared
 # cache for a change at most this often (scoring.services.scoring_config).
 SCORING_CONFIG_CHECK_SECONDS = float(os.environ.get("SCORING_CONFIG_CHECK_SECONDS", "1"))

@@ -14,7 +14,7 @@ from core.permissions import CONTACT_PERMISSION
 from core.redaction import person_names, redact, redact_data, redact_value
 from interactions.experiments import experiment_start, experiment_stop
 from interactions.models import Experiment, ExperimentStatus, ExperimentVariant, UserInteraction, UserSession
-from interactions.selectors import experiment_results, interaction_summary
+from interactions.selectors import experiment_results, interaction_summary, visitor_sources
 
 
 class LeadPrivacyMixin:
@@ -234,11 +234,7 @@ class SourceFilter(admin.SimpleListFilter):
     DIRECT = "(direct)"
 
     def lookups(self, request, model_admin):
-        sources = (
-            UserSession.objects.exclude(utm_source="").order_by("utm_source")
-            .values_list("utm_source", flat=True).distinct()
-        )
-        return [(self.DIRECT, self.DIRECT), *((source, source) for source in sources)]
+        return [(self.DIRECT, self.DIRECT), *((source, source) for source in visitor_sources())]
 
     def queryset(self, request, queryset):
         value = self.value()

@@ -69,6 +69,12 @@ class UserSession(models.Model):
         "leads.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
     )
     converted_at = models.DateTimeField(null=True, blank=True)
+    # The lead's furthest pipeline stage (its status, or the furthest its history
+    # reached: leads.models.Lead.stage_reached), copied onto each of its visitors by the
+    # services that link a visitor or move a lead on, so the dashboard's funnel counts
+    # the stages of a period's visitors from one index instead of matching them against
+    # every lead. Blank while the visitor is no lead.
+    lead_stage = models.CharField(max_length=20, blank=True, default="", editable=False)
 
     # Offers of the contact form in the visit numbered `contact_prompt_visit`: the
     # pages it was shown on (a page counts once, however often it is reloaded or
@@ -88,11 +94,12 @@ class UserSession(models.Model):
             models.Index(fields=["utm_source", "utm_medium", "utm_campaign"], name="session_attribution_idx"),
             models.Index(fields=["engagement_level", "created_at"], name="session_level_created_idx"),
             # The dashboard's funnel, read from the index alone: visitors offered the
-            # contact form (or who became leads), and the leads visitors became.
+            # contact form (or who became leads), and the leads visitors became with
+            # the furthest stage each reached.
             models.Index(fields=["created_at"], condition=models.Q(contact_prompt_shown_count__gt=0)
                          | models.Q(lead__isnull=False), name="session_prompted_idx"),
-            models.Index(fields=["created_at", "lead"], condition=models.Q(lead__isnull=False),
-                         name="session_lead_created_idx"),
+            models.Index(fields=["created_at", "lead", "lead_stage"], condition=models.Q(lead__isnull=False),
+                         name="session_lead_stage_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(score__lte=100), name="session_score_at_most_100"),

@@ -7,8 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import connections, router, transaction
 from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.utils.module_loading import import_string
 
 from core import stats
 from interactions.experiments import HOLDOUT
@@ -29,8 +31,23 @@ class TypeSummary:
 
 
 def interaction_summary(queryset: QuerySet[UserInteraction]) -> list[TypeSummary]:
-    """Counts by type of whatever the admin's filters left: one query."""
+    """Counts by type of whatever the admin's filters left: one query; for the whole
+    log, the totals settings.INTERACTION_LOG_TOTALS gives (the daily roll-up)."""
     labels = dict(InteractionType.choices)
+    whole_log_totals = getattr(settings, "INTERACTION_LOG_TOTALS", None)
+    if whole_log_totals and _is_whole_log(queryset):
+        totals = import_string(whole_log_totals)()
+        summaries = [
+            TypeSummary(
+                label=labels.get(kind, kind),
+                interactions=row.interactions,
+                converted=row.converted,
+                # Avg() of the rows gives the same float: the exact quotient, rounded once.
+                average_score=round(row.score_total / row.interactions, 1),
+            )
+            for kind, row in totals.items() if row.interactions
+        ]
+        return sorted(summaries, key=lambda summary: -summary.interactions)
     rows = (
         queryset.order_by()
         .values("interaction_type")
@@ -46,6 +63,34 @@ def interaction_summary(queryset: QuerySet[UserInteraction]) -> list[TypeSummary
         )
         for row in rows
     ]
+
+
+def _is_whole_log(queryset: QuerySet[UserInteraction]) -> bool:
+    """Whether the queryset is every interaction, unfiltered."""
+    query = queryset.query
+    return queryset.model is UserInteraction and not (query.where or query.combinator or query.is_sliced)
+
+
+# The distinct values of an indexed column, one index probe each (a loose index scan,
+# which neither PostgreSQL 15 nor SQLite plans by themselves): DISTINCT read every
+# visitor's row of the index, 20 to 50 ms at 200,000 visitors.
+_SOURCES_SQL = """
+WITH RECURSIVE sources(utm_source) AS (
+    SELECT MIN(utm_source) FROM interactions_usersession WHERE utm_source > ''
+    UNION ALL
+    SELECT (SELECT MIN(s.utm_source) FROM interactions_usersession s WHERE s.utm_source > sources.utm_source)
+    FROM sources WHERE sources.utm_source IS NOT NULL
+)
+SELECT utm_source FROM sources WHERE utm_source IS NOT NULL
+"""
+
+
+def visitor_sources() -> list[str]:
+    """The first-touch sources visitors came from (direct traffic's blank left out), in
+    order: found from the attribution index (utm_source first) one source at a time."""
+    with connections[router.db_for_read(UserSession)].cursor() as cursor:
+        cursor.execute(_SOURCES_SQL)
+        return [source for (source,) in cursor.fetchall()]
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from interactions.models import UserInteraction, UserSession
 from interactions.photos import photos_delete, photos_expired, photos_export, photos_of
 from leads.contact import normalise_email, normalise_phone
 from leads.models import AuditEvent, Lead
-from leads.rollups import rollups_forget
+from leads.rollups import rollups_days_of, rollups_forget
 
 
 def person_find(identifier: str) -> Lead:
@@ -172,9 +172,12 @@ def purge_expired(*, by=None, actor_label: str = "", dry_run: bool = False, now=
     if not dry_run:
         with transaction.atomic():
             photos_delete(photos=photos)
+            # Only the days counting what is deleted are counted again (the whole log's
+            # summary reads every day since the first: all days up to the cutoff would be
+            # rolled up again after every purge).
+            days = rollups_days_of(sessions=stale, interactions=UserInteraction.objects.filter(session__in=stale))
             stale.delete()
-            # Every visitor deleted arrived before the cutoff.
-            rollups_forget(until=timezone.localdate(cutoff))
+            rollups_forget(days=days)
             _audit(action=AuditEvent.Action.PURGE, by=by, actor_label=actor_label, subject="anonymous visitors",
                    detail={"sessions": summary.sessions, "interactions": summary.interactions, "photos": summary.photos,
                            "older_than": cutoff.isoformat()})

@@ -130,7 +130,7 @@ class Lead(models.Model):
                         "utm_source", "utm_medium", "utm_campaign", "value"],
                 name="lead_created_figures_idx",
             ),
-            # The funnel's stages of the leads its visitors became, without reading the rows.
+            # Every lead's stages without reading the rows (the lead-scoring page's baseline).
             models.Index(fields=["id", "status", "furthest_stage"], name="lead_stages_idx"),
             models.Index(fields=["status", "created_at"], name="lead_status_created_idx"),
             models.Index(fields=["engagement_level", "created_at"], name="lead_level_created_idx"),
@@ -161,6 +161,13 @@ class Lead(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def stage_reached(self) -> str:
+        """The furthest pipeline stage this lead has reached: its status, or the furthest
+        its history reached (a lost lead, or one moved back). Each of its visitors keeps a
+        copy (UserSession.lead_stage), written by the services that change it."""
+        return LeadStatus.furthest(self.status, self.furthest_stage)
 
 
 class ConsentPurpose(models.TextChoices):
@@ -349,13 +356,16 @@ class AuditEvent(models.Model):
 
 
 class DailyInteractionCount(models.Model):
-    """Interactions of one type on one complete local day: the dashboard's daily
-    roll-up (leads/rollups.py fills it; the figures are those of the live count)."""
+    """Interactions of one type on one complete local day: the daily roll-up the
+    dashboard and the unfiltered interaction log read (leads/rollups.py fills it; the
+    figures are those of the live count)."""
 
     day = models.DateField()
     interaction_type = models.CharField(max_length=30)
     interactions = models.PositiveIntegerField()
     converted = models.PositiveIntegerField()
+    # The sum of their scores: the interaction log's average score per type.
+    score_total = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         # Internal bookkeeping: no staff role reads or edits it.

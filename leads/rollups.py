@@ -1,6 +1,8 @@
-"""The dashboard's daily roll-ups: interactions by day and type, visitors by day and
-first-touch source (with how many of them used a tool or searched), kept for complete
-past days so a year of figures reads a few hundred rows instead of a million.
+"""The dashboard's daily roll-ups: interactions by day and type (with their score
+totals), visitors by day and first-touch source (with how many of them used a tool or
+searched), kept for complete past days so a year of figures reads a few hundred rows
+instead of a million. The unfiltered interaction log's summary reads them too
+(`interaction_totals`).
 
 The roll-up is filled lazily, on read: `daily_counts` rolls up the days of the asked
 period that are complete and missing (one INSERT ... SELECT a month at most), and
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q, QuerySet, Subquery
+from django.db.models import Count, Max, Min, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -54,7 +56,7 @@ def _interaction_rows(start: datetime, end: datetime) -> QuerySet:
         UserInteraction.objects.filter(created_at__gte=start, created_at__lt=end)
         .annotate(day=_local_day("created_at"))
         .values("day", "interaction_type")
-        .annotate(n=Count("pk"), converted=Count("pk", filter=Q(converted=True)))
+        .annotate(n=Count("pk"), converted=Count("pk", filter=Q(converted=True)), score_total=Sum("score"))
         .order_by()
     )
 
@@ -111,6 +113,16 @@ def rollups_forget(*, days: set[date] | None = None, until: date | None = None) 
             model.objects.filter(scope).delete()
 
 
+def rollups_days_of(*, sessions: QuerySet, interactions: QuerySet) -> set[date]:
+    """The days these visitors and interactions are counted on: what deleting them
+    changes (rollups_forget them after)."""
+    return {
+        day
+        for queryset in (sessions, interactions)
+        for (day,) in queryset.annotate(day=_local_day("created_at")).values_list("day").order_by().distinct()
+    }
+
+
 def _forget_late_rows(mark: RollupWatermark) -> None:
     """Days that rows added since the watermark changed: they were dated (or their
     visitor arrived) on a day already rolled up."""
@@ -164,7 +176,7 @@ def rollups_refresh(*, first: date, last: date, now: datetime | None = None) -> 
             start, end = _midnight(run_first), _midnight(run_last + timedelta(days=1))
             _insert_select(_interaction_rows(start, end), DailyInteractionCount._meta.db_table,
                            {"day": "day", "interaction_type": "interaction_type", "n": "interactions",
-                            "converted": "converted"})
+                            "converted": "converted", "score_total": "score_total"})
             _insert_select(_session_rows(start, end), DailySessionCount._meta.db_table,
                            {"day": "day", **{key: key for key in SESSION_KEYS}, "n": "sessions",
                             "engaged": "engaged"})
@@ -224,3 +236,42 @@ def _rolled_up(first: date, rolled: set[date]) -> tuple[dict, list]:
         sessions += [SessionDayRow(*row) for row in DailySessionCount.objects.filter(**span).values_list(
             "day", *SESSION_KEYS, "sessions", "engaged")]
     return interactions, sessions
+
+
+@dataclass(frozen=True)
+class TypeTotals:
+    interactions: int
+    converted: int
+    score_total: int
+
+
+def interaction_totals(*, now: datetime | None = None) -> dict[str, TypeTotals]:
+    """The whole interaction log by type: the roll-up's sums for its complete days, the
+    rows after them counted live (a scan of the whole log took over 100 ms at a million
+    rows). The figures are those of one live count over every row."""
+    oldest = UserInteraction.objects.aggregate(at=Min("created_at"))["at"]
+    if oldest is None:
+        return {}
+    first = timezone.localdate(oldest, timezone.get_default_timezone())
+    totals: dict[str, TypeTotals] = {}
+    with reading_on_primary():
+        rolled = rollups_refresh(first=first, last=last_complete_day(now=now), now=now)
+        if rolled:
+            for kind, n, converted, score_total in (
+                DailyInteractionCount.objects.filter(day__gte=first, day__lte=max(rolled))
+                .values("interaction_type").order_by()
+                .annotate(n=Sum("interactions"), converted=Sum("converted"), score_total=Sum("score_total"))
+                .values_list("interaction_type", "n", "converted", "score_total")
+            ):
+                totals[kind] = TypeTotals(n, converted, score_total)
+    # Every row after the last day rolled up, however far ahead it is dated.
+    later = UserInteraction.objects.all()
+    if rolled:
+        later = later.filter(created_at__gte=_midnight(max(rolled) + timedelta(days=1)))
+    for row in (later.values("interaction_type").order_by()
+                .annotate(n=Count("pk"), converted=Count("pk", filter=Q(converted=True)), score_total=Sum("score"))):
+        before = totals.get(row["interaction_type"], TypeTotals(0, 0, 0))
+        totals[row["interaction_type"]] = TypeTotals(
+            before.interactions + row["n"], before.converted + row["converted"], before.score_total + row["score_total"]
+        )
+    return totals

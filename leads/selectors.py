@@ -170,13 +170,14 @@ def funnel(*, period: Period, daily: DailyCounts | None = None) -> list[FunnelSt
     # use sends their day back to be counted again); being offered the form or becoming
     # a lead changes the visitor's row, so those are counted live, from partial indexes.
     prompted = sessions.filter(Q(contact_prompt_shown_count__gt=0) | Q(lead__isnull=False)).count()
-    # The leads those visitors became (an index holds them): a semi-join, each lead once,
-    # with their stages from another index (lead_stages_idx).
-    leads = Lead.objects.filter(pk__in=sessions.filter(lead__isnull=False).values("lead_id"))
+    # The leads those visitors became, each once, with the furthest stage each reached:
+    # every visitor carries its lead's (UserSession.lead_stage), so one index of the
+    # period's visitors holds it all, however many leads there are in all.
     later_stages = (LeadStatus.CONTACTED, LeadStatus.BOOKED, LeadStatus.WON)
-    stages = leads.aggregate(leads=Count("pk"), **{
-        stage: Count("pk", filter=_reached(stage)) for stage in later_stages
-    })
+    stages = sessions.filter(lead__isnull=False).aggregate(
+        leads=Count("lead_id", distinct=True),
+        **{stage: Count("lead_id", distinct=True, filter=Q(lead_stage__in=_later(stage))) for stage in later_stages},
+    )
     in_period = [row for row in daily.sessions if _in(period, row.day)]
     counts = [
         ("Visitors", sum(row.sessions for row in in_period)),

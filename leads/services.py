@@ -338,8 +338,9 @@ def _lead_from_form(
         rollups_forget(days=days)  # the dashboard's daily counts of converted interactions
         if session.lead_id != lead.pk:
             session.lead = lead
+            session.lead_stage = lead.stage_reached  # the lead is locked (_find_lead) or new
             session.converted_at = now
-            session.save(update_fields=["lead", "converted_at"])
+            session.save(update_fields=["lead", "lead_stage", "converted_at"])
             experiment_conversions_record(session)
         _record_consents(lead=lead, session=session, data=data, now=now, method=consent_method)
         lead_rescore(lead=lead, notify=notify)
@@ -502,14 +503,33 @@ def lead_update_check(*, lead: Lead, by, changes: Mapping[str, Any]) -> dict[str
     return cleaned
 
 
+def _lead_locked_after_its_visitors(pk: int) -> Lead:
+    """The lead, locked, after the sessions of its visitors (whose copy of its stage a
+    status change rewrites): the order the tracker locks them in, a visitor's session
+    and then its lead, so neither waits for the other. A visitor linked to the lead
+    while this waited for the lead's lock is not locked yet: then every lock is let go
+    and taken again, rather than waiting for that session while holding the lead."""
+    while True:
+        with transaction.atomic():
+            visitors = list(UserSession.objects.select_for_update().filter(lead_id=pk).order_by("pk")
+                            .values_list("pk", flat=True))
+            lead = Lead.objects.select_for_update().get(pk=pk)
+            if not UserSession.objects.filter(lead_id=pk).exclude(pk__in=visitors).exists():
+                return lead
+            transaction.set_rollback(True)
+
+
 def lead_update(*, lead: Lead, by, at: datetime | None = None, **changes: Any) -> Lead:
     """Change a lead by hand: status (kept in the history), owner (someone who works
     leads), value (not negative) and, for staff who may see them, contact details.
-    One transaction on the locked row, one narrow save: all of it or none of it.
+    One transaction on the locked row, one narrow save: all of it or none of it; a
+    status change that moves the lead's furthest stage writes it on its visitors too.
     `by` is the member of staff (None for the system: demo data, imports)."""
     changes = lead_update_check(lead=lead, by=by, changes=changes)
     with transaction.atomic():
-        stored = Lead.objects.select_for_update().get(pk=lead.pk)
+        stored = _lead_locked_after_its_visitors(lead.pk) if "status" in changes else (
+            Lead.objects.select_for_update().get(pk=lead.pk))
+        reached = stored.stage_reached
         changed = [name for name, value in changes.items() if getattr(stored, name) != value]
         kept = []
         if "status" in changed:
@@ -527,6 +547,8 @@ def lead_update(*, lead: Lead, by, at: datetime | None = None, **changes: Any) -
         stored.full_clean(exclude=[f.name for f in Lead._meta.fields if f.name not in checked], validate_unique=False)
         if changed:
             stored.save(update_fields=[*changed, *kept, "updated_at"])
+        if stored.stage_reached != reached:
+            UserSession.objects.filter(lead=stored).update(lead_stage=stored.stage_reached)
     for name in (*changed, *kept, "updated_at"):
         setattr(lead, name, getattr(stored, name))
     return lead

@@ -66,6 +66,6 @@ def restore_roles(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("clinic", "0004_clinic_profile_role"),
-        ("interactions", "0009_experiments"),
+        ("interactions", "0010_experiments"),
     ]
     operations = [migrations.RunPython(apply_roles, restore_roles)]

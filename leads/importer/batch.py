@@ -42,7 +42,7 @@ from scoring import engine, incremental
 
 SESSION_FIELDS = [
     "created_at", "last_seen_at", "visit_count", "interaction_count", "engagement_seconds", "score",
-    "engagement_level", "scoring_state", "lead", "converted_at",
+    "engagement_level", "scoring_state", "lead", "lead_stage", "converted_at",
 ]
 # An interaction waiting to be written: a list of these values, in this order.
 INTERACTION_FIELDS = (
@@ -347,7 +347,7 @@ class Batch:
         datas = self.pending_data_of_session[session.pk]
         for interaction in interactions:
             interaction[_LEAD], interaction[_CONVERTED] = lead.pk, True
-        session.lead_id, session.converted_at = lead.pk, at
+        session.lead_id, session.lead_stage, session.converted_at = lead.pk, lead.stage_reached, at
         # The consent was given in the old system, not on our web form: the record
         # says so (GDPR Art. 7(1)).
         self.pending_consents.extend(lead_conversion_consents(
@@ -370,7 +370,7 @@ class Batch:
             session=session, interaction=UserInteraction.objects.get(external_id=row.external_id), data=row.contact,
             occurred_at=row.occurred_at, notify=False, consent_method=ConsentMethod.IMPORT, trusted=True,
         )
-        session.lead_id, session.converted_at = (
-            UserSession.objects.filter(pk=session.pk).values_list("lead_id", "converted_at").get()
+        session.lead_id, session.lead_stage, session.converted_at = (
+            UserSession.objects.filter(pk=session.pk).values_list("lead_id", "lead_stage", "converted_at").get()
         )
         self._load_leads({lead.pk})

@@ -33,6 +33,33 @@ def test_the_log_can_be_filtered_by_source_including_direct(staff):
     assert page.context["cl"].result_count == UserInteraction.objects.filter(session__utm_source="").count()
 
 
+def test_the_source_filter_offers_every_source_visitors_came_from(staff):
+    from interactions.models import UserSession
+
+    UserSession.objects.create(utm_source="Zeta mail")
+    UserSession.objects.create(utm_source="a-partner")
+    page = staff.get("/admin/interactions/userinteraction/")
+    offered = [choice["display"] for spec in page.context["cl"].filter_specs if spec.title == "source"
+               for choice in spec.choices(page.context["cl"])][1:]  # after "All"
+    sources = UserSession.objects.exclude(utm_source="").order_by("utm_source").values_list("utm_source", flat=True)
+    assert offered == ["(direct)", *dict.fromkeys(sources)]
+    assert {"google", "Zeta mail", "a-partner"} <= set(offered)
+
+
+def test_the_whole_logs_summary_is_the_count_of_every_row(staff):
+    from django.db.models import Avg, Count, Q
+
+    page = staff.get("/admin/interactions/userinteraction/")
+    shown = {row.label: (row.interactions, row.converted, row.average_score) for row, _ in page.context["summary"]}
+    labels = dict(UserInteraction._meta.get_field("interaction_type").choices)
+    counted = {
+        labels[row["interaction_type"]]: (row["n"], row["converted"], round(row["average"], 1))
+        for row in UserInteraction.objects.values("interaction_type").order_by()
+        .annotate(n=Count("pk"), converted=Count("pk", filter=Q(converted=True)), average=Avg("score"))
+    }
+    assert shown == counted and len(shown) > 3
+
+
 def test_a_visitors_journey_ends_in_the_lead_they_became(staff):
     lead = Lead.objects.get(email="priya.sharma@example.com")
     session = lead.sessions.get()

@@ -47,3 +47,37 @@ def test_leads_already_worked_get_the_furthest_stage_their_history_reached():
         }
     finally:
         migrate(None)
+
+
+BEFORE_LEAD_STAGE = [("interactions", "0008_dashboard_funnel_indexes"), ("leads", "0011_lead_furthest_stage")]
+LEAD_STAGE = [("interactions", "0009_session_lead_stage")]
+
+
+def test_visitors_who_became_leads_get_the_furthest_stage_their_lead_reached():
+    apps = migrate(BEFORE_LEAD_STAGE)
+    try:
+        Lead, Session = apps.get_model("leads", "Lead"), apps.get_model("interactions", "UserSession")
+        leads = {
+            "new": Lead.objects.create(email="new@example.com"),
+            "won": Lead.objects.create(email="won@example.com", status="won", furthest_stage="won"),
+            "lost after booking": Lead.objects.create(email="lost@example.com", status="lost",
+                                                      furthest_stage="booked"),
+            "moved back": Lead.objects.create(email="back@example.com", status="contacted",
+                                              furthest_stage="qualified"),
+            "lost at once": Lead.objects.create(email="gone@example.com", status="lost"),
+        }
+        for name, lead in leads.items():
+            for device in range(2):
+                Session.objects.create(landing_page=f"/{name}/{device}", lead=lead)
+        Session.objects.create(landing_page="/browsing")
+
+        Session = migrate(LEAD_STAGE).get_model("interactions", "UserSession")
+
+        assert sorted(Session.objects.values_list("landing_page", "lead_stage")) == sorted([
+            ("/new/0", "new"), ("/new/1", "new"), ("/won/0", "won"), ("/won/1", "won"),
+            ("/lost after booking/0", "booked"), ("/lost after booking/1", "booked"),
+            ("/moved back/0", "qualified"), ("/moved back/1", "qualified"),
+            ("/lost at once/0", "new"), ("/lost at once/1", "new"), ("/browsing", ""),
+        ])
+    finally:
+        migrate(None)

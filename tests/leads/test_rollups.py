@@ -110,3 +110,70 @@ def test_the_purge_forgets_the_days_it_deletes_from(rows, period, monkeypatch, s
     summary = purge_expired()
     assert summary.sessions >= 2
     assert figures(period) == live(period, monkeypatch)
+
+
+def log_summary(settings, *, live: bool = False):
+    """The interaction log's summary of the whole log: from the roll-up, or (live) counted
+    from every row, as a filtered list is."""
+    from interactions.models import UserInteraction
+    from interactions.selectors import interaction_summary
+
+    if live:
+        settings.INTERACTION_LOG_TOTALS = None
+    try:
+        return sorted(interaction_summary(UserInteraction.objects.all()), key=lambda row: row.label)
+    finally:
+        settings.INTERACTION_LOG_TOTALS = "leads.rollups.interaction_totals"
+
+
+def test_the_whole_logs_summary_from_the_roll_up_is_the_live_one(rows, settings):
+    for number, interaction in enumerate(UserInteraction.objects.order_by("pk")):
+        interaction.score = 7 * number % 101
+        interaction.save(update_fields=["score"])
+    # Dated ahead (a clock ahead): counted with the live part all the same.
+    UserInteraction.objects.create(session=rows[0], interaction_type="search", score=55,
+                                   created_at=timezone.now() + datetime.timedelta(days=2))
+    expected = log_summary(settings, live=True)
+    assert {row.label for row in expected} >= {"Search", "Page engagement", "Cost calculator"}
+    assert any(row.average_score % 1 for row in expected)
+
+    assert log_summary(settings) == expected
+    assert RolledUpDay.objects.filter(day__lt=timezone.localdate()).exists()
+    assert log_summary(settings) == expected  # read again from the roll-up
+
+    # A late row for a day already rolled up, and a conversion: counted again.
+    UserInteraction.objects.create(session=rows[1], interaction_type="search", score=90, created_at=rows[1].created_at)
+    from leads.services import create_lead_from_form
+    create_lead_from_form(session=rows[3], data={"email": "b@example.com", "consent_contact": True})
+    assert log_summary(settings) == log_summary(settings, live=True)
+
+
+def test_a_filtered_log_is_counted_from_its_rows(rows, settings):
+    from interactions.models import UserInteraction
+    from interactions.selectors import interaction_summary
+
+    settings.INTERACTION_LOG_TOTALS = "no.such.module"  # never imported for a filtered list
+    summary = interaction_summary(UserInteraction.objects.filter(interaction_type="page_engagement"))
+    assert [(row.label, row.interactions) for row in summary] == [("Page engagement", 3)]
+
+
+def test_an_empty_log_has_an_empty_summary(settings):
+    assert log_summary(settings) == []
+
+
+def test_the_purge_forgets_only_the_days_it_deleted_from(rows, period, settings):
+    from leads.gdpr import purge_expired
+
+    figures(period)
+    rolled = set(RolledUpDay.objects.values_list("day", flat=True))
+    settings.VISITOR_RETENTION_DAYS = 30  # older than every visitor here: nothing to delete
+    assert purge_expired().sessions == 0
+    assert set(RolledUpDay.objects.values_list("day", flat=True)) == rolled
+
+    settings.VISITOR_RETENTION_DAYS = 3
+    assert purge_expired().sessions >= 2
+    purged = [session for session in rows if not UserSession.objects.filter(pk=session.pk).exists()]
+    # Each of these visitors' interactions is on the day they arrived.
+    assert rolled - set(RolledUpDay.objects.values_list("day", flat=True)) == {
+        timezone.localdate(session.created_at) for session in purged
+    }

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('interactions', '0008_dashboard_funnel_indexes'),
+        ('interactions', '0009_session_lead_stage'),
     ]
 
     operations = [
