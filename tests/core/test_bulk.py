@@ -70,3 +70,22 @@ def test_rows_are_updated_only_where_the_values_read_are_still_there():
     assert written == {first.pk}
     assert sorted(UserSession.objects.values_list("pk", "engagement_seconds", "visit_count")) == [
         (first.pk, 50, 2), (second.pk, second.engagement_seconds, 2)]
+
+
+def test_rows_updated_in_bulk_read_back_as_given():
+    from core.bulk import bulk_update_rows
+
+    first, second = UserSessionFactory(), UserSessionFactory(scoring_state={"old": True})
+    at = datetime(2024, 5, 1, 10, 0, 0, 123456, tzinfo=UTC)
+    awkward = 'a "quoted", comma\nnew line \\ back\tslash é'
+    fields = ["landing_page", "last_seen_at", "scoring_state", "visit_count"]
+
+    written = bulk_update_rows(UserSession, fields, [
+        (first.pk, awkward, at, {"n": [1, 2.5, None], "text": awkward}, 3),
+        (second.pk, "", at, None, 1),
+    ])
+
+    assert written == {first.pk, second.pk}
+    assert [(session.landing_page, session.last_seen_at, session.scoring_state, session.visit_count)
+            for session in UserSession.objects.order_by("pk")] == [
+        (awkward, at, {"n": [1, 2.5, None], "text": awkward}, 3), ("", at, None, 1)]
