@@ -55,7 +55,7 @@ class _CompiledRule:
     comes) and its visit tests (answered when the score is read). Each test is a
     function made once (engine.compile_test): a rescore asks them millions of times."""
 
-    __slots__ = ("rule", "tree", "leaves", "interaction_leaves", "tests_visits", "pattern")
+    __slots__ = ("rule", "tree", "leaves", "interaction_leaves", "tests_visits", "pattern", "visit_tests")
 
     def __init__(self, rule: engine.Rule):
         self.rule = rule
@@ -64,6 +64,11 @@ class _CompiledRule:
         self.interaction_leaves = [i for i, (name, _, _) in enumerate(self.leaves) if not _on_visits(name)]
         self.tests_visits = len(self.interaction_leaves) < len(self.leaves)
         self.pattern = self._pattern_function()
+        # Each visit test (leaf index -> the fact it reads, the test), for holds().
+        self.visit_tests = {
+            index: (name, engine.compile_test(op, value))
+            for index, (name, op, value) in enumerate(self.leaves) if _on_visits(name)
+        }
 
     def _compile(self, condition: Mapping[str, Any]) -> tuple:
         for group in ("all", "any"):
@@ -111,6 +116,9 @@ class _CompiledRule:
         """Whether an interaction with this pattern matches, given the visits' facts."""
         if not self.tests_visits:
             return True  # only matching interactions leave a pattern
+        if self.tree[0] == "leaf":  # the condition is one visit test
+            name, test = self.visit_tests[self.tree[1]]
+            return test(visits.get(name))
         answers = {index: bit == "1" for index, bit in zip(self.interaction_leaves, pattern)}
         return self._holds(self.tree, answers, visits)
 
@@ -119,8 +127,8 @@ class _CompiledRule:
         if kind == "leaf":
             if body in answers:
                 return answers[body]
-            name, op, value = self.leaves[body]
-            return engine.compare(visits.get(name), op, value)
+            name, test = self.visit_tests[body]
+            return test(visits.get(name))
         if kind == "all":
             return all(self._holds(part, answers, visits) for part in body)
         if kind == "any":
