@@ -4,6 +4,7 @@ can call the same service."""
 
 import gc
 import itertools
+import json
 import multiprocessing
 import multiprocessing.util
 import threading
@@ -14,11 +15,13 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, as_complete
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connections, router, transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from core.bulk import bulk_update_rows
@@ -109,7 +112,7 @@ def leads_rescore_bulk(
     chunks = _id_chunks(leads, chunk_size)
     connection = connections[router.db_for_write(Lead)]
     if (workers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
-            and threading.active_count() == 1):
+            and _threads_running() == 1):
         done = _in_processes(chunks, config=config, dry_run=dry_run, workers=workers)
     else:
         done = (_chunk_rescore(chunk, config=config, dry_run=dry_run) for chunk in chunks)
@@ -136,6 +139,16 @@ class _ChunkSummary:
         self.rescored += other.rescored
         self.changed += other.changed
         self.level_changes.update(other.level_changes)
+
+
+def _threads_running() -> int:
+    """This process's threads, as the operating system counts them where it says
+    (a library's own threads too): a forked copy gets none of them, and any lock one
+    of them held stays held in the copy, so only a process with one thread forks."""
+    try:
+        return int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[17])
+    except (OSError, IndexError, ValueError):
+        return threading.active_count()
 
 
 def _id_chunks(leads: QuerySet[Lead], chunk_size: int) -> Iterator[list[int]]:
@@ -193,9 +206,10 @@ def _collector_paused() -> Iterator[None]:
 def _chunk_rescore_now(lead_ids: Sequence[int], *, config: ScoringConfig, dry_run: bool) -> _ChunkSummary:
     summary = _ChunkSummary()
     # The leads before their journeys: an event stored after this read moved the version.
+    # Their reasons as JSON text, read only for a lead whose score and level stay.
     leads = Lead.objects.filter(pk__in=lead_ids).order_by("pk").values_list(
-        "pk", "lead_score", "engagement_level", "score_reasons", "high_intent_notified_at", "status",
-        "journey_version",
+        "pk", "lead_score", "engagement_level", Cast("score_reasons", TextField()), "high_intent_notified_at",
+        "status", "journey_version",
     )
     leads = list(leads)
     journeys = lead_journeys(lead_ids=[row[0] for row in leads])
@@ -215,7 +229,7 @@ def _chunk_rescore_now(lead_ids: Sequence[int], *, config: ScoringConfig, dry_ru
             changes.append((pk, f"{level}->{result.level}" if result.level != level else ""))
         new_reasons = result.reasons_as_data()
         crossing = result.level == EngagementLevel.HIGH and notified_at is None
-        if not crossing and (points, level, reasons) == (result.points, result.level, new_reasons):
+        if not crossing and (points, level) == (result.points, result.level) and json.loads(reasons) == new_reasons:
             continue
         if crossing:
             notified_at = now

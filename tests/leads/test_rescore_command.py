@@ -170,10 +170,25 @@ def test_a_lead_whose_score_does_not_change_is_not_written_and_its_next_event_sc
     assert stored(face) == (100, "high")  # face 80, urgent +25, a further tool +5: clamped
 
 
+@pytest.fixture
+def may_fork(monkeypatch):
+    """The rescore forks worker processes only from a process with one thread, as
+    `manage.py rescore_leads` is. The test runner's worker (pytest-xdist) keeps a
+    thread of its own, which the forked workers never touch: fork here anyway, so
+    the tests cover the processes' path."""
+    from leads import rescoring
+
+    monkeypatch.setattr(rescoring, "_threads_running", lambda: 1)
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_rescore_in_parallel_chunks_gives_the_scores_and_counts_of_one_chunk_at_a_time(mailoutbox, front_desk_inbox):
-    """On PostgreSQL outside a transaction, two chunks are rescored at once, each on its
-    own connection; elsewhere one after another. Either way, the same outcome."""
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded, use of fork:DeprecationWarning")
+def test_a_rescore_in_parallel_chunks_gives_the_scores_and_counts_of_one_chunk_at_a_time(
+    mailoutbox, front_desk_inbox, may_fork
+):
+    """On PostgreSQL outside a transaction, two processes rescore chunks at once,
+    each on its own connection; elsewhere one chunk after another. Either way, the
+    same outcome, and staff are e-mailed from this process."""
     made = {name: make_lead(f"{name}@example.com", kind) for name, kind in
             [("ai", "ai_recommendation"), ("face", "face_analysis"), ("search", "search"), ("cost", "cost_calculator")]}
     mailoutbox.clear()
@@ -223,7 +238,8 @@ def test_a_lead_whose_journey_moves_on_while_it_is_rescored_keeps_the_trackers_s
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_an_error_in_a_chunk_stops_the_rescore_and_reaches_the_caller(monkeypatch):
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded, use of fork:DeprecationWarning")
+def test_an_error_in_a_chunk_stops_the_rescore_and_reaches_the_caller(monkeypatch, may_fork):
     """Also from a worker process (on PostgreSQL): the error is raised here."""
     from leads import rescoring
 
