@@ -2,18 +2,26 @@
 a schedule. Called by `manage.py rescore_leads`; the admin and a background task
 can call the same service."""
 
+import gc
 import itertools
-import queue
+import json
+import multiprocessing
+import multiprocessing.util
 import threading
 from collections import Counter
+from contextlib import contextmanager
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import partial
+from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connections, router, transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from core.bulk import bulk_update_rows
@@ -29,9 +37,9 @@ from scoring.services import ScoringConfig, scoring_config, scoring_settings_get
 DEFAULT_CHUNK_SIZE = 2000
 RESCORED_FIELDS = ("lead_score", "engagement_level", "score_reasons", "high_intent_notified_at", "updated_at",
                    "scoring_state", "journey_version")
-# Chunks rescored at once on PostgreSQL (leads_rescore_bulk). A chunk spends about as
-# much time waiting for the database (mostly the index entries of each lead written)
-# as folding journeys in Python, so two overlap well; measured on two cores.
+# Processes rescoring chunks at once on PostgreSQL (leads_rescore_bulk): a chunk
+# spends about as long in Python, folding journeys, as in PostgreSQL (mostly the
+# index entries of each lead written), so two keep two cores busy; measured on two.
 DEFAULT_WORKERS = 2
 
 
@@ -94,25 +102,25 @@ def leads_rescore_bulk(
     which rescores one): each lead's whole journey; with `dry_run`, work out what
     would change and save nothing.
 
-    Leads are taken in chunks (`_chunk_rescore`), each in one transaction with its
-    leads locked. On PostgreSQL, outside any transaction of the caller's, `workers`
-    chunks are rescored at once, each on its own connection: the database's share of
-    the work (the index entries of every lead written) then runs on more than one
-    core. Elsewhere, or inside a transaction, one chunk after another."""
+    Leads are taken in chunks (`_chunk_rescore`). On PostgreSQL, outside any
+    transaction of the caller's and from a process with no other thread, `workers`
+    processes rescore chunks at once, each on its own connection: scoring is Python,
+    which one process runs on one core. Elsewhere one chunk after another, here.
+    Staff are told of leads newly at high intent once each chunk is stored (once the
+    caller's transaction commits, if there is one)."""
     config = scoring_config()
-    # Ordered by pk: on SQLite the cursor reads the table as it is rewritten, and
-    # pk order is the one order that rescoring cannot shuffle.
-    ids = leads.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=chunk_size)
-    chunks = itertools.batched(ids, chunk_size)
-    rescore = partial(_chunk_rescore, config=config, dry_run=dry_run)
+    chunks = _id_chunks(leads, chunk_size)
     connection = connections[router.db_for_write(Lead)]
-    if workers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
-        done = _in_parallel(rescore, chunks, workers=workers)
+    if (workers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
+            and _threads_running() == 1):
+        done = _in_processes(chunks, config=config, dry_run=dry_run, workers=workers)
     else:
-        done = map(rescore, chunks)
+        done = (_chunk_rescore(chunk, config=config, dry_run=dry_run) for chunk in chunks)
     total = _ChunkSummary()
     for chunk in done:
         total.add(chunk)
+        if chunk.notify:
+            transaction.on_commit(partial(notify_staff_of_high_intent_leads.enqueue, chunk.notify, rules_changed=True))
         if on_progress is not None:
             on_progress(total.rescored, total.changed)
     return RescoreSummary(
@@ -125,6 +133,7 @@ class _ChunkSummary:
     rescored: int = 0
     changed: int = 0
     level_changes: Counter[str] = field(default_factory=Counter)
+    notify: list[int] = field(default_factory=list)  # the chunk's leads to e-mail staff about
 
     def add(self, other: "_ChunkSummary") -> None:
         self.rescored += other.rescored
@@ -132,127 +141,158 @@ class _ChunkSummary:
         self.level_changes.update(other.level_changes)
 
 
+def _threads_running() -> int:
+    """This process's threads, as the operating system counts them where it says
+    (a library's own threads too): a forked copy gets none of them, and any lock one
+    of them held stays held in the copy, so only a process with one thread forks."""
+    try:
+        return int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[17])
+    except (OSError, IndexError, ValueError):
+        return threading.active_count()
+
+
+def _id_chunks(leads: QuerySet[Lead], chunk_size: int) -> Iterator[list[int]]:
+    """The leads' ids in pk order, a chunk at a time, each chunk read where the last
+    ended: no cursor stays open between chunks (worker processes are forked between
+    two), and on SQLite, rewriting the leads cannot shuffle what is still to read."""
+    leads = leads.order_by("pk")
+    last = None
+    while True:
+        page = leads if last is None else leads.filter(pk__gt=last)
+        ids = list(page.values_list("pk", flat=True)[:chunk_size])
+        if ids:
+            yield ids
+        if len(ids) < chunk_size:
+            return
+        last = ids[-1]
+
+
 def _chunk_rescore(lead_ids: Sequence[int], *, config: ScoringConfig, dry_run: bool) -> _ChunkSummary:
-    """Rescore these leads in one transaction, with the leads locked: a lead the
-    tracker is scoring at the same moment is then not overwritten with an older
-    journey (the tracker's write waits, sees the journey_version moved, and scores
-    again). Five queries whatever the chunk's size: the lock, the journeys
-    (interactions.selectors.lead_journeys), one UPDATE (core.bulk) of the leads whose
-    score, level or reasons changed or who now need a high-intent e-mail.
+    """Rescore these leads: four queries whatever the chunk's size, none holding a
+    lock for longer than its own statement. The leads as they are, then their
+    journeys (interactions.selectors.lead_journeys), then one UPDATE (core.bulk) of
+    the leads whose score, level or reasons changed or who now need a high-intent
+    e-mail, each only if its journey_version is still the one read first. The
+    tracker moves the version with every event it adds to a lead's journey, in the
+    transaction that stores the event: a lead that had an event meanwhile (its
+    journey read here may lack it) is left with the tracker's score, not counted as
+    changed and not e-mailed about; a tracker still scoring one when it is written
+    here sees the version moved, and scores its event again over this state.
 
     A lead left as it was keeps its incremental scoring state: if the rules changed,
     the state names the old ones, and the lead's next event folds the journey once
     (interactions.journey.journey_add). A lead written gets its fresh state, so its
     next event need not read its journey."""
+    with _collector_paused():
+        return _chunk_rescore_now(lead_ids, config=config, dry_run=dry_run)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for a while: a chunk makes millions of
+    short-lived objects (journeys, facts, states, JSON), none in a cycle, and the
+    collector looked through them every couple of thousand, for a fifth of the
+    chunk's Python time. Reference counting still frees them all."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _chunk_rescore_now(lead_ids: Sequence[int], *, config: ScoringConfig, dry_run: bool) -> _ChunkSummary:
     summary = _ChunkSummary()
-    with transaction.atomic():
-        locked = Lead.objects.select_for_update().filter(pk__in=lead_ids).order_by("pk").values_list(
-            "pk", "lead_score", "engagement_level", "score_reasons", "high_intent_notified_at", "status",
-            "journey_version",
+    # The leads before their journeys: an event stored after this read moved the version.
+    # Their reasons as JSON text, read only for a lead whose score and level stay.
+    leads = Lead.objects.filter(pk__in=lead_ids).order_by("pk").values_list(
+        "pk", "lead_score", "engagement_level", Cast("score_reasons", TextField()), "high_intent_notified_at",
+        "status", "journey_version",
+    )
+    leads = list(leads)
+    journeys = lead_journeys(lead_ids=[row[0] for row in leads])
+    now = timezone.now()
+    rows: list[tuple] = []
+    changes: list[tuple[int, str]] = []  # (lead, its level change or "") for each lead whose score changes
+    notify: list[int] = []
+    for pk, points, level, reasons, notified_at, status, version in leads:
+        journey = journeys[pk]
+        state = incremental.journey_state(journey.steps, config.ruleset)
+        state.last_at = stamp(journey.last_at) if journey.last_at else ""
+        result = incremental.journey_score(
+            state, config.ruleset, session_facts=journey.session_facts, thresholds=config.thresholds
         )
-        locked = list(locked)
-        journeys = lead_journeys(lead_ids=[row[0] for row in locked])
-        now = timezone.now()
-        written: list[tuple] = []
-        notify: list[int] = []
-        for pk, points, level, reasons, notified_at, status, version in locked:
-            journey = journeys[pk]
-            state = incremental.journey_state(journey.steps, config.ruleset)
-            state.last_at = stamp(journey.last_at) if journey.last_at else ""
-            result = incremental.journey_score(
-                state, config.ruleset, session_facts=journey.session_facts, thresholds=config.thresholds
-            )
-            summary.rescored += 1
-            if (result.points, result.level) != (points, level):
-                summary.changed += 1
-                if result.level != level:
-                    summary.level_changes[f"{level}->{result.level}"] += 1
-            new_reasons = result.reasons_as_data()
-            crossing = result.level == EngagementLevel.HIGH and notified_at is None
-            if not crossing and (points, level, reasons) == (result.points, result.level, new_reasons):
-                continue
-            if crossing:
-                notified_at = now
-                # As lead_apply_score: after a rule change, only a lead still being worked is worth an e-mail.
-                if status in LeadStatus.open_values():
-                    notify.append(pk)
-            written.append(
-                (pk, result.points, result.level, new_reasons, notified_at, now, state.as_data(), version + 1)
-            )
-        if not dry_run:  # a dry run writes nothing and tells nobody
-            bulk_update_rows(Lead, RESCORED_FIELDS, written)
-            if notify:
-                transaction.on_commit(
-                    lambda: notify_staff_of_high_intent_leads.enqueue(notify, rules_changed=True)
-                )
+        summary.rescored += 1
+        if (result.points, result.level) != (points, level):
+            changes.append((pk, f"{level}->{result.level}" if result.level != level else ""))
+        new_reasons = result.reasons_as_data()
+        crossing = result.level == EngagementLevel.HIGH and notified_at is None
+        if not crossing and (points, level) == (result.points, result.level) and json.loads(reasons) == new_reasons:
+            continue
+        if crossing:
+            notified_at = now
+            # As lead_apply_score: after a rule change, only a lead still being worked is worth an e-mail.
+            if status in LeadStatus.open_values():
+                notify.append(pk)
+        rows.append(
+            (pk, result.points, result.level, new_reasons, notified_at, now, state.as_data(), version + 1, version)
+        )
+    if dry_run:  # a dry run writes nothing and tells nobody
+        written = {row[0] for row in rows}
+    else:
+        written = bulk_update_rows(Lead, RESCORED_FIELDS, rows, unless_changed=("journey_version",))
+        summary.notify = [pk for pk in notify if pk in written]
+    for pk, level_change in changes:
+        if pk in written:
+            summary.changed += 1
+            if level_change:
+                summary.level_changes[level_change] += 1
     return summary
 
 
-def _in_parallel(work: Callable[[Sequence[int]], _ChunkSummary], chunks: Iterable[Sequence[int]], *,
-                 workers: int) -> Iterator[_ChunkSummary]:
-    """work(chunk) for every chunk, `workers` at a time, each thread on its own
-    database connection (closed when it is done); yields the results as they come.
-    The chunks are read here, in the calling thread (its cursor is its own); the
-    first error stops the workers and is raised here."""
-    todo: queue.Queue = queue.Queue(maxsize=workers)
-    done: queue.Queue = queue.Queue()
-    stop = threading.Event()
+# What each worker process rescores with: set once, as it starts (_worker_start).
+_worker: dict[str, Any] = {}
 
-    def worker() -> None:
-        try:
-            while (chunk := todo.get()) is not None and not stop.is_set():
-                done.put(work(chunk))
-        except BaseException as error:  # noqa: BLE001 - raised in the calling thread
-            stop.set()
-            done.put(error)
-        finally:
-            connections.close_all()
-            done.put(None)
 
-    def results(*, wait: bool) -> Iterator[_ChunkSummary]:
-        nonlocal running
-        while running:
-            try:
-                item = done.get(timeout=0.1) if wait else done.get_nowait()
-            except queue.Empty:
-                if not wait:
-                    return
-                continue
-            if item is None:
-                running -= 1
-            elif isinstance(item, BaseException):
-                raise item
-            else:
-                yield item
-
-    threads = [threading.Thread(target=worker, name=f"rescore-{number}", daemon=True) for number in range(workers)]
-    for thread in threads:
-        thread.start()
-    running = len(threads)
-
-    def send(item: Sequence[int] | None) -> Iterator[_ChunkSummary]:
-        while True:
-            yield from results(wait=False)  # and raises a worker's error
-            try:
-                return todo.put(item, timeout=0.1)
-            except queue.Full:
-                continue
-
+def _in_processes(chunks: Iterator[Sequence[int]], *, config: ScoringConfig, dry_run: bool,
+                  workers: int) -> Iterator[_ChunkSummary]:
+    """_chunk_rescore of every chunk in `workers` processes forked from this one (so
+    they score with this one's rules, and start in no time); yields the results as
+    they come, a few chunks ahead at most. The chunks are read here. The first
+    error stops the workers and is raised here."""
+    first = next(chunks, None)
+    if first is None:
+        return
+    # A forked process must not share this one's database connections: none is open
+    # when they are forked (at the first submit), and each opens its own.
+    connections.close_all()
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_worker_start, initargs=(config, dry_run))
     try:
+        pending = {pool.submit(_worker_rescore, first)}
         for chunk in chunks:
-            yield from send(chunk)
-        for _ in threads:
-            yield from send(None)
-        yield from results(wait=True)
+            pending.add(pool.submit(_worker_rescore, chunk))
+            if len(pending) > workers:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                yield from (future.result() for future in done)
+        for future in as_completed(pending):
+            yield future.result()
     finally:
-        stop.set()
-        for _ in threads:  # wake any worker still waiting for a chunk
-            try:
-                todo.put_nowait(None)
-            except queue.Full:
-                break
-        for thread in threads:
-            thread.join()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_start(config: ScoringConfig, dry_run: bool) -> None:
+    _worker.update(config=config, dry_run=dry_run)
+    # The objects inherited from the parent are never garbage: the collector need not look at them again.
+    gc.freeze()
+    # Close this process's connections when it ends (its pool ends it with os._exit, which runs no atexit).
+    multiprocessing.util.Finalize(None, connections.close_all, exitpriority=10)
+
+
+def _worker_rescore(lead_ids: Sequence[int]) -> _ChunkSummary:
+    return _chunk_rescore(lead_ids, config=_worker["config"], dry_run=_worker["dry_run"])
 
 
 def rescore_run_start(*, by) -> RescoreRun:

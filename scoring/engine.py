@@ -202,10 +202,28 @@ class ScoreResult:
         return [reason.as_dict() for reason in self.reasons]
 
 
+# The keys of an interaction's data each fact of interaction_facts is read from (the
+# type and the positions are read from none): an interaction's answers to rules that
+# name these facts depend on these keys alone (scoring.incremental remembers them by
+# their values). Kept beside interaction_facts; a test holds the two together.
+FACT_DATA_KEYS: dict[str, tuple[str, ...]] = {
+    "interaction_type": (),
+    "position": (),
+    "tool_position": (),
+    "procedures": ("procedures",),
+    "procedure_count": ("procedure_count", "procedures"),
+    "concerns": ("concerns",),
+    "budget_level": ("budget_level",),
+    "budget_amount": ("budget_amount",),
+    "urgency": ("urgency",),
+}
+
+
 def interaction_facts(
     interaction_type: str, data: Mapping[str, Any] | None, *, position: int, tool_position: int | None = None
 ) -> dict[str, Any]:
-    """Flatten one interaction into the facts its rules can name."""
+    """Flatten one interaction into the facts its rules can name (FACT_DATA_KEYS says
+    which keys of its data each is read from)."""
     data = dict(data or {})
     procedures = data.get("procedures") or []
     if not isinstance(procedures, list):

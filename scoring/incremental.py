@@ -55,7 +55,7 @@ class _CompiledRule:
     comes) and its visit tests (answered when the score is read). Each test is a
     function made once (engine.compile_test): a rescore asks them millions of times."""
 
-    __slots__ = ("rule", "tree", "leaves", "interaction_leaves", "tests_visits", "pattern")
+    __slots__ = ("rule", "tree", "leaves", "interaction_leaves", "tests_visits", "pattern", "visit_tests")
 
     def __init__(self, rule: engine.Rule):
         self.rule = rule
@@ -64,6 +64,11 @@ class _CompiledRule:
         self.interaction_leaves = [i for i, (name, _, _) in enumerate(self.leaves) if not _on_visits(name)]
         self.tests_visits = len(self.interaction_leaves) < len(self.leaves)
         self.pattern = self._pattern_function()
+        # Each visit test (leaf index -> the fact it reads, the test), for holds().
+        self.visit_tests = {
+            index: (name, engine.compile_test(op, value))
+            for index, (name, op, value) in enumerate(self.leaves) if _on_visits(name)
+        }
 
     def _compile(self, condition: Mapping[str, Any]) -> tuple:
         for group in ("all", "any"):
@@ -111,6 +116,9 @@ class _CompiledRule:
         """Whether an interaction with this pattern matches, given the visits' facts."""
         if not self.tests_visits:
             return True  # only matching interactions leave a pattern
+        if self.tree[0] == "leaf":  # the condition is one visit test
+            name, test = self.visit_tests[self.tree[1]]
+            return test(visits.get(name))
         answers = {index: bit == "1" for index, bit in zip(self.interaction_leaves, pattern)}
         return self._holds(self.tree, answers, visits)
 
@@ -119,8 +127,8 @@ class _CompiledRule:
         if kind == "leaf":
             if body in answers:
                 return answers[body]
-            name, op, value = self.leaves[body]
-            return engine.compare(visits.get(name), op, value)
+            name, test = self.visit_tests[body]
+            return test(visits.get(name))
         if kind == "all":
             return all(self._holds(part, answers, visits) for part in body)
         if kind == "any":
@@ -128,14 +136,24 @@ class _CompiledRule:
         return not self._holds(body, answers, visits)
 
 
+# A key of an interaction's data that it does not have (None is a value it may have).
+_ABSENT = object()
+_NO_DATA: Mapping[str, Any] = {}
+
+
 def _frozen(value: Any) -> Any:
     """A value as a dictionary key that only an equal value of the same type
     matches (1, 1.0 and True are one key otherwise, and may compare differently)."""
-    if isinstance(value, list):
+    kind = type(value)
+    if kind is str or value is None or value is _ABSENT:
+        return value  # equal to nothing but itself: no need to say its type
+    if kind is list or isinstance(value, list):
         return list, tuple(_frozen(item) for item in value)
     if isinstance(value, dict):
         return dict, tuple(sorted((key, _frozen(item)) for key, item in value.items()))
-    return type(value), value
+    return kind, value
+
+
 
 
 class RuleSet:
@@ -157,6 +175,55 @@ class RuleSet:
             compiled.leaves[index][0] for compiled in self.compiled for index in compiled.interaction_leaves
         ))
         self.remembered: dict[tuple, tuple[str | None, ...]] = {}
+        self.remembered_steps: dict[tuple, tuple[tuple[int, str], ...]] = {}
+        self._step_key = self._step_key_parts()
+
+    def _step_key_parts(self) -> tuple[bool, bool, bool, tuple[str, ...]] | None:
+        """What tells interactions apart for these rules, read from a step without
+        building its facts: its type, position and tool position (each only if a rule
+        tests it) and the data keys the tested facts are read from
+        (engine.FACT_DATA_KEYS). None if a rule tests a fact not known there."""
+        data_keys: list[str] = []
+        for name in self.interaction_fields:
+            if name.startswith(engine.DATA_PREFIX):
+                data_keys.append(name[len(engine.DATA_PREFIX):])
+            elif name in engine.FACT_DATA_KEYS:
+                data_keys.extend(engine.FACT_DATA_KEYS[name])
+            else:
+                return None
+        fields = self.interaction_fields
+        return ("interaction_type" in fields, "position" in fields, "tool_position" in fields,
+                tuple(dict.fromkeys(data_keys)))
+
+    def step_matches(
+        self, interaction_type: str, data: Mapping[str, Any] | None, *, position: int, tool_position: int | None
+    ) -> tuple[tuple[int, str], ...]:
+        """The rules an interaction leaves a pattern for, as (rule index, pattern)
+        pairs (patterns() says which, given its facts). Remembered by the values the
+        facts are read from, so an interaction like one seen before costs a key and a
+        lookup: folding a whole journey (a rescore) does this millions of times."""
+        parts = self._step_key
+        key = None
+        if parts is not None:
+            by_type, by_position, by_tool_position, data_keys = parts
+            get = data.get if data else _NO_DATA.get
+            key = (interaction_type if by_type else None, position if by_position else None,
+                   tool_position if by_tool_position else None, *[_frozen(get(name, _ABSENT)) for name in data_keys])
+            try:
+                return self.remembered_steps[key]
+            except KeyError:
+                pass
+            except TypeError:  # a value that cannot be a key: work it out
+                key = None
+        facts = engine.interaction_facts(interaction_type, data, position=position, tool_position=tool_position)
+        found = tuple(
+            (index, pattern) for index, pattern in enumerate(self.patterns(facts)) if pattern is not None
+        )
+        if key is not None:
+            if len(self.remembered_steps) >= self.MAX_REMEMBERED_PATTERNS:
+                self.remembered_steps = {}
+            self.remembered_steps[key] = found
+        return found
 
     def patterns(self, facts: Mapping[str, Any]) -> tuple[str | None, ...]:
         """Each rule's pattern for an interaction with these facts (_CompiledRule.pattern):
@@ -232,13 +299,13 @@ def journey_step(state: JourneyState, step: engine.Step, ruleset: RuleSet) -> No
     state.actions += 1
     if not repeatable:
         state.tools += 1
-    facts = engine.interaction_facts(
+    matches = ruleset.step_matches(
         step.interaction_type, step.data, position=state.actions, tool_position=None if repeatable else state.tools
     )
-    for pattern, patterns in zip(ruleset.patterns(facts), state.patterns):
-        if pattern is None:
-            continue
-        seen = patterns.setdefault(pattern, [0, 0])
+    for index, pattern in matches:
+        seen = state.patterns[index].get(pattern)
+        if seen is None:
+            seen = state.patterns[index][pattern] = [0, 0]
         if repeatable:
             seen[1] = 1
         else:

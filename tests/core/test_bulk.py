@@ -56,3 +56,36 @@ def test_reserved_keys_are_new_and_the_rows_given_them_are_stored_under_them():
     assert set(UserSession.objects.values_list("pk", flat=True)) == {existing.pk, *ids}
     # The sequence moved past them: the next session made the usual way gets a new key.
     assert UserSessionFactory().pk not in ids
+
+
+def test_rows_are_updated_only_where_the_values_read_are_still_there():
+    from core.bulk import bulk_update_rows
+
+    first, second = UserSessionFactory(visit_count=1), UserSessionFactory(visit_count=1)
+    UserSession.objects.filter(pk=second.pk).update(visit_count=2)  # another writer, after our read
+
+    written = bulk_update_rows(UserSession, ["engagement_seconds", "visit_count"],
+                               [(first.pk, 50, 2, 1), (second.pk, 50, 2, 1)], unless_changed=["visit_count"])
+
+    assert written == {first.pk}
+    assert sorted(UserSession.objects.values_list("pk", "engagement_seconds", "visit_count")) == [
+        (first.pk, 50, 2), (second.pk, second.engagement_seconds, 2)]
+
+
+def test_rows_updated_in_bulk_read_back_as_given():
+    from core.bulk import bulk_update_rows
+
+    first, second = UserSessionFactory(), UserSessionFactory(scoring_state={"old": True})
+    at = datetime(2024, 5, 1, 10, 0, 0, 123456, tzinfo=UTC)
+    awkward = 'a "quoted", comma\nnew line \\ back\tslash é'
+    fields = ["landing_page", "last_seen_at", "scoring_state", "visit_count"]
+
+    written = bulk_update_rows(UserSession, fields, [
+        (first.pk, awkward, at, {"n": [1, 2.5, None], "text": awkward}, 3),
+        (second.pk, "", at, None, 1),
+    ])
+
+    assert written == {first.pk, second.pk}
+    assert [(session.landing_page, session.last_seen_at, session.scoring_state, session.visit_count)
+            for session in UserSession.objects.order_by("pk")] == [
+        (awkward, at, {"n": [1, 2.5, None], "text": awkward}, 3), ("", at, None, 1)]

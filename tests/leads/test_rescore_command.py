@@ -170,10 +170,25 @@ def test_a_lead_whose_score_does_not_change_is_not_written_and_its_next_event_sc
     assert stored(face) == (100, "high")  # face 80, urgent +25, a further tool +5: clamped
 
 
+@pytest.fixture
+def may_fork(monkeypatch):
+    """The rescore forks worker processes only from a process with one thread, as
+    `manage.py rescore_leads` is. The test runner's worker (pytest-xdist) keeps a
+    thread of its own, which the forked workers never touch: fork here anyway, so
+    the tests cover the processes' path."""
+    from leads import rescoring
+
+    monkeypatch.setattr(rescoring, "_threads_running", lambda: 1)
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_rescore_in_parallel_chunks_gives_the_scores_and_counts_of_one_chunk_at_a_time(mailoutbox, front_desk_inbox):
-    """On PostgreSQL outside a transaction, two chunks are rescored at once, each on its
-    own connection; elsewhere one after another. Either way, the same outcome."""
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded, use of fork:DeprecationWarning")
+def test_a_rescore_in_parallel_chunks_gives_the_scores_and_counts_of_one_chunk_at_a_time(
+    mailoutbox, front_desk_inbox, may_fork
+):
+    """On PostgreSQL outside a transaction, two processes rescore chunks at once,
+    each on its own connection; elsewhere one chunk after another. Either way, the
+    same outcome, and staff are e-mailed from this process."""
     made = {name: make_lead(f"{name}@example.com", kind) for name, kind in
             [("ai", "ai_recommendation"), ("face", "face_analysis"), ("search", "search"), ("cost", "cost_calculator")]}
     mailoutbox.clear()
@@ -186,3 +201,54 @@ def test_a_rescore_in_parallel_chunks_gives_the_scores_and_counts_of_one_chunk_a
     assert {name: stored(lead) for name, lead in made.items()} == {
         "ai": (75, "high"), "face": (80, "high"), "search": (0, "low"), "cost": (20, "low")}
     assert len(mailoutbox) == 1 and f"/admin/leads/lead/{made['ai'].pk}/change/" in mailoutbox[0].body
+
+
+def test_a_lead_whose_journey_moves_on_while_it_is_rescored_keeps_the_trackers_score(
+    leads, mailoutbox, django_capture_on_commit_callbacks, front_desk_inbox, monkeypatch
+):
+    """Leads are not locked while they are rescored: each is written only if its
+    journey_version is still the one read before its journey. A patient's event
+    stored in between (the tracker moves the version) wins: the rescore, which
+    scored the journey without it, leaves that lead alone, counts it as unchanged
+    and e-mails nobody about it."""
+    from leads import rescoring
+
+    mailoutbox.clear()
+    set_points("AI recommendation", 75)  # would lift "ai" from 60 (medium) to 75 (high)
+    read_journeys = rescoring.lead_journeys
+
+    def an_event_right_after_the_read(**kwargs):
+        journeys = read_journeys(**kwargs)
+        track_user_interaction(leads["ai"].sessions.get(), "cost_calculator", {})
+        return journeys
+
+    monkeypatch.setattr(rescoring, "lead_journeys", an_event_right_after_the_read)
+    with django_capture_on_commit_callbacks(execute=True):
+        summary = leads_rescore_bulk(leads=Lead.objects.all(), workers=1)
+    version_after_the_event = Lead.objects.get(pk=leads["ai"].pk).journey_version
+
+    # The tracker's score, from the whole journey with the new rules: AI 75, a further tool +5.
+    assert stored(leads["ai"]) == (80, "high")
+    assert Lead.objects.get(pk=leads["ai"].pk).journey_version == version_after_the_event
+    assert (summary.rescored, summary.changed, summary.level_changes) == (3, 0, {})
+    assert len(mailoutbox) == 1 and "re-scored" not in mailoutbox[0].subject.lower()  # the tracker's own e-mail
+
+    monkeypatch.setattr(rescoring, "lead_journeys", read_journeys)
+    assert "would change 0 of 3 leads" in rescore("--dry-run")  # nothing was left stale
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded, use of fork:DeprecationWarning")
+def test_an_error_in_a_chunk_stops_the_rescore_and_reaches_the_caller(monkeypatch, may_fork):
+    """Also from a worker process (on PostgreSQL): the error is raised here."""
+    from leads import rescoring
+
+    for name in ("ai", "face"):
+        make_lead(f"{name}@example.com", "face_analysis")
+
+    def broken(lead_ids, **kwargs):
+        raise RuntimeError(f"chunk {list(lead_ids)} failed")
+
+    monkeypatch.setattr(rescoring, "_chunk_rescore_now", broken)
+    with pytest.raises(RuntimeError, match="failed"):
+        leads_rescore_bulk(leads=Lead.objects.all(), chunk_size=1, workers=2)

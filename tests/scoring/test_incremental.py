@@ -105,6 +105,25 @@ def test_incremental_scores_equal_whole_journey_scores(rules, journey, threshold
             [step for step, _ in journey[:done]], session_facts=facts, rules=rules, thresholds=thresholds
         )
         assert incremental_result == whole
+    # Folded again with the rule set that has now seen these interactions (it remembers
+    # their answers to the rules): the same state as step by step.
+    again = incremental.journey_state([step for step, _ in journey], ruleset)
+    assert again.as_data() == stored
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(TYPES), step=steps(), extra=st.dictionaries(
+    st.sampled_from(["procedure_count", "budget_amount", "query", "colour"]),
+    st.one_of(st.none(), st.integers(-1, 3), st.sampled_from([True, 1.0, "2"]), st.lists(st.sampled_from(WORDS)))))
+def test_each_interaction_fact_is_read_from_the_data_keys_the_engine_names(kind, step, extra):
+    """engine.FACT_DATA_KEYS, which the rule sets remember interactions by, says
+    where each fact of engine.interaction_facts comes from."""
+    data = {**(step.data or {}), **extra}
+    facts = engine.interaction_facts(kind, data, position=3, tool_position=2)
+    assert set(engine.FACT_DATA_KEYS) == set(facts) - {"data"}
+    for name, keys in engine.FACT_DATA_KEYS.items():
+        only_those = {key: data[key] for key in keys if key in data}
+        assert engine.interaction_facts(kind, only_those, position=3, tool_position=2)[name] == facts[name]
 
 
 def test_a_state_built_with_other_rules_is_not_used():

@@ -45,7 +45,8 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--workers", type=int, default=DEFAULT_WORKERS,
-            help=f"Chunks rescored at once on PostgreSQL, each on its own connection (default {DEFAULT_WORKERS}).",
+            help=f"Processes rescoring chunks at once on PostgreSQL, each on its own connection "
+                 f"(default {DEFAULT_WORKERS}).",
         )
 
     def handle(self, *args, lead_ids, status, level, since, dry_run, chunk_size, workers, **options):
