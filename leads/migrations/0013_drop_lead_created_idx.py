@@ -8,7 +8,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0011_lead_furthest_stage'),
+        ('leads', '0012_rollup_score_total'),
     ]
 
     operations = [
