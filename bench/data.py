@@ -77,7 +77,7 @@ INSERT INTO interactions_usersession (
     id, public_id, cookie_key_hash, created_at, last_seen_at, visit_count, landing_page, referrer,
     utm_source, utm_medium, utm_campaign, utm_term, utm_content, user_agent, ip_hash,
     interaction_count, engagement_seconds, score, engagement_level, lead_id, lead_stage, converted_at,
-    contact_prompt_shown_count, contact_prompt_pages, contact_prompt_visit
+    contact_prompt_shown_count, contact_prompt_pages, contact_prompt_visit, experiments
 )
 SELECT session_id, gen_random_uuid(), md5(random()::text) || md5(random()::text), started_at,
        started_at + journey_length * interval '2 minutes', 1 + mod(k, 3) / 2, '/', '',
@@ -88,7 +88,7 @@ SELECT session_id, gen_random_uuid(), md5(random()::text) || md5(random()::text)
        -- the lead's furthest stage, as the site keeps it on its visitors (Lead.stage_reached)
        CASE WHEN lead_id IS NULL THEN '' WHEN status = 'lost' THEN 'contacted' ELSE status END,
        CASE WHEN lead_id IS NOT NULL THEN started_at + journey_length * interval '2 minutes' END,
-       0, '[]', 0
+       0, '[]', 0, '{}'
 FROM bench_visitor
 """
 
@@ -182,10 +182,10 @@ INSERT INTO interactions_usersession (
     public_id, cookie_key_hash, created_at, last_seen_at, visit_count, landing_page, referrer,
     utm_source, utm_medium, utm_campaign, utm_term, utm_content, user_agent, ip_hash,
     interaction_count, engagement_seconds, score, engagement_level, contact_prompt_shown_count,
-    contact_prompt_pages, contact_prompt_visit
+    contact_prompt_pages, contact_prompt_visit, lead_stage, experiments
 )
 VALUES (%(public_id)s, %(key_hash)s, now() - interval '30 days', now(), 40, '/', '', 'google', 'cpc', 'brand',
-        '', '', 'Mozilla/5.0 (bench)', '', %(events)s, %(events)s * 30, 100, 'high', 0, '[]', 0)
+        '', '', 'Mozilla/5.0 (bench)', '', %(events)s, %(events)s * 30, 100, 'high', 0, '[]', 0, '', '{}')
 RETURNING id
 """
 
