@@ -27,6 +27,7 @@ from interactions.photos import photos_delete, photos_expired, photos_export, ph
 from leads.contact import normalise_email, normalise_phone
 from leads.models import AuditEvent, Lead
 from leads.rollups import rollups_days_of, rollups_forget
+from leads.services import lead_locked_after_its_visitors
 
 
 def person_find(identifier: str) -> Lead:
@@ -103,7 +104,9 @@ def person_erase(*, identifier: str, by=None, actor_label: str = "", dry_run: bo
     """Irreversibly anonymise the person everywhere; with `dry_run`, only count."""
     lead = person_find(identifier)
     with transaction.atomic():
-        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        # The visitors before the lead, as the tracker locks them: a patient still on
+        # the site while they are erased must not deadlock with their own events.
+        lead = lead_locked_after_its_visitors(lead.pk)
         sessions = UserSession.objects.filter(lead=lead)
         interactions = UserInteraction.objects.filter(lead=lead) | UserInteraction.objects.filter(session__in=sessions)
         summary = ErasureSummary(

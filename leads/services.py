@@ -503,10 +503,10 @@ def lead_update_check(*, lead: Lead, by, changes: Mapping[str, Any]) -> dict[str
     return cleaned
 
 
-def _lead_locked_after_its_visitors(pk: int) -> Lead:
+def lead_locked_after_its_visitors(pk: int) -> Lead:
     """The lead, locked, after the sessions of its visitors (whose copy of its stage a
-    status change rewrites): the order the tracker locks them in, a visitor's session
-    and then its lead, so neither waits for the other. A visitor linked to the lead
+    status change rewrites, and which an erasure clears): the order the tracker locks
+    them in, a visitor's session and then its lead, so neither waits for the other. A visitor linked to the lead
     while this waited for the lead's lock is not locked yet: then every lock is let go
     and taken again, rather than waiting for that session while holding the lead."""
     while True:
@@ -527,7 +527,7 @@ def lead_update(*, lead: Lead, by, at: datetime | None = None, **changes: Any) -
     `by` is the member of staff (None for the system: demo data, imports)."""
     changes = lead_update_check(lead=lead, by=by, changes=changes)
     with transaction.atomic():
-        stored = _lead_locked_after_its_visitors(lead.pk) if "status" in changes else (
+        stored = lead_locked_after_its_visitors(lead.pk) if "status" in changes else (
             Lead.objects.select_for_update().get(pk=lead.pk))
         reached = stored.stage_reached
         changed = [name for name, value in changes.items() if getattr(stored, name) != value]

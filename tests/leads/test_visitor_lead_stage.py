@@ -161,3 +161,43 @@ def test_status_changes_and_the_leads_own_events_at_once_neither_fail_nor_leave_
     assert errors == []
     assert set(UserSession.objects.filter(lead=lead).values_list("lead_stage", flat=True)) == {"won"}
     assert out_of_step() == []
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_erasure_while_the_patient_browses_neither_fails_nor_deadlocks():
+    """A patient asks to be erased while still on the site: the erasure locks the lead's
+    visitors before the lead, in the tracker's order, so neither waits for the other."""
+    browser = session_start(landing_page="/")
+    lead = lead_of(browser)
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run(work):
+        try:
+            start.wait()
+            work()
+        except BaseException as error:  # collected and asserted below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    browsing = threading.Event()
+
+    def browse():
+        for number in range(30):
+            track_user_interaction(UserSession.objects.get(pk=browser.pk), "search", {"query": "botox"})
+            if number == 3:
+                browsing.set()
+
+    def erase():
+        browsing.wait(timeout=10)
+        person_erase(identifier="priya@example.com")
+
+    threads = [threading.Thread(target=run, args=(work,)) for work in (browse, erase)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert Lead.objects.get(pk=lead.pk).erased_at is not None
