@@ -30,6 +30,27 @@ def out_of_step() -> list[tuple[int, str, str]]:
     return wrong
 
 
+def at_once(*works) -> list[BaseException]:
+    """Run each work on its own thread, all started together; the errors they raised."""
+    start, errors = threading.Barrier(len(works)), []
+
+    def run(work):
+        try:
+            start.wait()
+            work()
+        except BaseException as error:  # returned to the test
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(work,)) for work in works]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
 def lead_of(session, email="priya@example.com", **options) -> Lead:
     return create_lead_from_form(session=session, data={"email": email, "consent_contact": True}, **options)
 
@@ -129,18 +150,6 @@ def test_status_changes_and_the_leads_own_events_at_once_neither_fail_nor_leave_
     visitor linked meanwhile keeps an old stage."""
     browsers = [session_start(landing_page="/") for _ in range(2)]
     lead = lead_of(browsers[0])
-    start = threading.Barrier(3)
-    errors: list[BaseException] = []
-
-    def run(work):
-        try:
-            start.wait()
-            work()
-        except BaseException as error:  # collected and asserted below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
     def move_on():
         for status in (LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.BOOKED, LeadStatus.WON):
             lead_update_status(lead=Lead.objects.get(pk=lead.pk), status=status)
@@ -151,14 +160,7 @@ def test_status_changes_and_the_leads_own_events_at_once_neither_fail_nor_leave_
                 track_user_interaction(UserSession.objects.get(pk=session.pk), "search", {"query": "botox"})
         return events
 
-    works = [move_on, browse(browsers[0]), lambda: lead_of(browsers[1], trusted=True)]
-    threads = [threading.Thread(target=run, args=(work,)) for work in works]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    assert at_once(move_on, browse(browsers[0]), lambda: lead_of(browsers[1], trusted=True)) == []
     assert set(UserSession.objects.filter(lead=lead).values_list("lead_stage", flat=True)) == {"won"}
     assert out_of_step() == []
 
@@ -169,18 +171,6 @@ def test_erasure_while_the_patient_browses_neither_fails_nor_deadlocks():
     visitors before the lead, in the tracker's order, so neither waits for the other."""
     browser = session_start(landing_page="/")
     lead = lead_of(browser)
-    start = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def run(work):
-        try:
-            start.wait()
-            work()
-        except BaseException as error:  # collected and asserted below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
     browsing = threading.Event()
 
     def browse():
@@ -193,11 +183,5 @@ def test_erasure_while_the_patient_browses_neither_fails_nor_deadlocks():
         browsing.wait(timeout=10)
         person_erase(identifier="priya@example.com")
 
-    threads = [threading.Thread(target=run, args=(work,)) for work in (browse, erase)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    assert at_once(browse, erase) == []
     assert Lead.objects.get(pk=lead.pk).erased_at is not None
