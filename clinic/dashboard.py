@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from clinic.charts import bar_chart, column_chart
+from core.charts import bar_chart, column_chart
 from core import csv
 from core.forms import DayInput
 from core.db import reading_for_analytics

@@ -28,7 +28,7 @@ FRONT_DESK_PERMISSIONS = [
     ("leads", "view_consent"), ("leads", "view_leadstatuschange"),
     ("leads", "view_leadnote"), ("leads", "add_leadnote"),
     ("interactions", "view_usersession"), ("interactions", "view_userinteraction"),
-    ("scoring", "view_leadscoringrule"), ("scoring", "view_scoringsettings"),
+    ("scoring", "view_leadscoringrule"), ("scoring", "view_scoringsettings"), ("scoring", "view_ruleversion"),
     ("calculators", "view_procedure"),
 ]
 # Marketing reads analytics and tunes scoring, but never sees who the patients are.
@@ -44,6 +44,8 @@ MARKETING_PERMISSIONS = [
     ("interactions", "view_experiment"), ("interactions", "add_experiment"), ("interactions", "change_experiment"),
     ("interactions", "view_experimentvariant"), ("interactions", "add_experimentvariant"),
     ("interactions", "change_experimentvariant"), ("interactions", "delete_experimentvariant"),
+    # The rule versions (a record of the rules as they were).
+    ("scoring", "view_ruleversion"),
 ]
 
 

@@ -328,7 +328,7 @@ def _track(locate, interaction_type, data, *, page_url, engagement_seconds, occu
     if session.lead_id:
         lead_journey_scored.send(
             sender=UserInteraction, interaction=interaction, result=now_result, lead=session.lead,
-            journey_state=visitor_journey.state.as_data(),
+            journey_state=visitor_journey.state.as_data(), rule_version=config.version,
         )
     return Tracked(interaction, session, offer.show, offer.exposures)
 

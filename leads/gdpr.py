@@ -73,6 +73,7 @@ def person_export(*, identifier: str, by=None, actor_label: str = "") -> dict[st
             "treatment", "preferred_date", "time_window", "notes", "status", "created_at")),
         "notes": list(lead.notes.values("text", "created_at")),
         "status_history": list(lead.status_changes.values("from_status", "to_status", "changed_at")),
+        "score_history": list(lead.score_changes.values("at", "score", "level", "reasons", "rule_version", "cause")),
         "visits": [
             {
                 "visitor_id": str(session.public_id), "first_seen": session.created_at, "last_seen": session.last_seen_at,
@@ -119,7 +120,7 @@ def person_erase(*, identifier: str, by=None, actor_label: str = "", dry_run: bo
         for interaction in interactions.distinct():
             interaction.data = {k: v for k, v in (interaction.data or {}).items() if k in ANONYMOUS_DATA_KEYS}
             interaction.page_url = urlsplit(interaction.page_url).path
-            interaction.score_reasons = _anonymous_reasons(interaction.score_reasons)
+            interaction.score_reasons = anonymous_reasons(interaction.score_reasons)
             interaction.save(update_fields=["data", "page_url", "score_reasons"])
         # A campaign's term and content are free text from the link (a search keyword,
         # an ad variant made for one person): erased like the landing page they came in.
@@ -131,7 +132,12 @@ def person_erase(*, identifier: str, by=None, actor_label: str = "", dry_run: bo
         lead.appointments.update(notes="")
         lead.first_name = lead.last_name = lead.email = lead.phone = lead.message = ""
         lead.landing_page = lead.referrer = lead.utm_term = lead.utm_content = ""
-        lead.score_reasons = _anonymous_reasons(lead.score_reasons)
+        lead.score_reasons = anonymous_reasons(lead.score_reasons)
+        for change in lead.score_changes.all():
+            reasons = anonymous_reasons(change.reasons)
+            if reasons != change.reasons:
+                change.reasons = reasons
+                change.save(update_fields=["reasons"])
         lead.scoring_state = None
         lead.journey_version += 1  # a tracker mid-event writes its state only over the version it read
         lead.erased_at = timezone.now()
@@ -145,7 +151,8 @@ def person_erase(*, identifier: str, by=None, actor_label: str = "", dry_run: bo
     return summary
 
 
-def _anonymous_reasons(reasons) -> list:
+def anonymous_reasons(reasons) -> list:
+    """Score reasons with staff adjustments' free-text reasons taken out."""
     # A staff adjustment's reason is free text ("called Sarah back"): keep the points only.
     return [
         {**reason, "rule": "Adjusted by staff"} if str(reason.get("rule", "")).startswith("Adjusted by staff") else reason

@@ -428,3 +428,41 @@ class RollupWatermark(models.Model):
 
     def __str__(self) -> str:
         return f"Roll-up seen up to interaction {self.interaction_id}, visitor {self.session_id}"
+
+
+class ScoreChangeCause(models.TextChoices):
+    EVENT = "event", "Patient activity"
+    ADJUSTMENT = "adjustment", "Adjusted by staff"
+    RULES = "rules", "Rules changed"
+    DECAY = "decay", "Engagement aged"
+    IMPORT = "import", "Imported history"
+
+
+class LeadScoreChange(models.Model):
+    """A lead's score from `at` until its next change, why (the reasons), what
+    moved it, and the rule version that produced it: the score as it was on any
+    date (leads.score_history). Written by the services that store a score."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="score_changes")
+    at = models.DateTimeField()
+    score = models.PositiveSmallIntegerField(validators=[MaxValueValidator(100)])
+    level = models.CharField(max_length=10, choices=EngagementLevel.choices)
+    reasons = models.JSONField(default=list)
+    rule_version = models.ForeignKey(
+        "scoring.RuleVersion", to_field="number", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", help_text="The rules that produced this score (empty for scores from before rule versions).",
+    )
+    cause = models.CharField(max_length=12, choices=ScoreChangeCause.choices)
+    interaction = models.ForeignKey(
+        "interactions.UserInteraction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The patient's (or staff's) interaction that moved the score, if one did.",
+    )
+
+    class Meta:
+        ordering = ["at", "pk"]
+        # Shown on the lead's page, written only by the scoring services.
+        default_permissions = ()
+        indexes = [models.Index(fields=["lead", "at"], name="lead_score_change_idx")]
+
+    def __str__(self) -> str:
+        return f"Lead {self.lead_id}: {self.score} ({self.level}) from {self.at:%d %b %Y %H:%M}"

@@ -24,11 +24,11 @@ from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from core.bulk import bulk_update_rows
+from core.bulk import bulk_insert, bulk_update_rows
 from interactions.journey import stamp
 from interactions.models import EngagementLevel
 from interactions.selectors import lead_journeys
-from leads.models import Lead, LeadStatus, RescoreRun
+from leads.models import Lead, LeadScoreChange, LeadStatus, RescoreRun, ScoreChangeCause
 from leads.tasks import notify_staff_of_high_intent_leads, rescore_all_leads
 from scoring import incremental
 from scoring.models import LeadScoringRule
@@ -37,6 +37,7 @@ from scoring.services import ScoringConfig, scoring_config, scoring_settings_get
 DEFAULT_CHUNK_SIZE = 2000
 RESCORED_FIELDS = ("lead_score", "engagement_level", "score_reasons", "high_intent_notified_at", "updated_at",
                    "scoring_state", "journey_version")
+HISTORY_FIELDS = ("lead", "at", "score", "level", "reasons", "rule_version", "cause", "interaction")
 # Processes rescoring chunks at once on PostgreSQL (leads_rescore_bulk): a chunk
 # spends about as long in Python, folding journeys, as in PostgreSQL (mostly the
 # index entries of each lead written), so two keep two cores busy; measured on two.
@@ -244,6 +245,11 @@ def _chunk_rescore_now(lead_ids: Sequence[int], *, config: ScoringConfig, dry_ru
     else:
         written = bulk_update_rows(Lead, RESCORED_FIELDS, rows, unless_changed=("journey_version",))
         summary.notify = [pk for pk in notify if pk in written]
+        # Each lead written has a new score (or its first high-intent crossing): its history says so.
+        history = [(pk, now, points, level, reasons, config.version, ScoreChangeCause.RULES, None)
+                   for pk, points, level, reasons, *_ in rows if pk in written]
+        if history:
+            bulk_insert(LeadScoreChange, HISTORY_FIELDS, history)
     for pk, level_change in changes:
         if pk in written:
             summary.changed += 1

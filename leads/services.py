@@ -28,9 +28,11 @@ from leads.models import (
     ConsentPurpose,
     Lead,
     LeadNote,
+    LeadScoreChange,
     LeadSource,
     LeadStatus,
     LeadStatusChange,
+    ScoreChangeCause,
     TimeWindow,
 )
 from leads.rollups import rollups_forget
@@ -343,7 +345,7 @@ def _lead_from_form(
             session.save(update_fields=["lead", "lead_stage", "converted_at"])
             experiment_conversions_record(session)
         _record_consents(lead=lead, session=session, data=data, now=now, method=consent_method)
-        lead_rescore(lead=lead, notify=notify)
+        lead_rescore(lead=lead, notify=notify, at=now)
     return lead, True
 
 
@@ -374,11 +376,14 @@ def contact_form_submit(
     return lead
 
 
-def lead_rescore(*, lead: Lead, notify: bool = True, rules_changed: bool = False) -> engine.ScoreResult:
+def lead_rescore(
+    *, lead: Lead, notify: bool = True, rules_changed: bool = False, at: datetime | None = None
+) -> engine.ScoreResult:
     """Score the lead's whole journey with the current rules and store it, with the
     journey's incremental state (so the lead's next event need not read it again).
     `rules_changed`: rescored because the rules changed, not because the patient did
-    something (see lead_apply_score)."""
+    something (see lead_apply_score). `at`: when the score changed, for its history
+    (default now)."""
     session = lead.sessions.order_by("-last_seen_at", "-pk").first()
     if session is None:
         session = UserSession(lead=lead)
@@ -388,7 +393,8 @@ def lead_rescore(*, lead: Lead, notify: bool = True, rules_changed: bool = False
         state, config.ruleset, session_facts=journey_session_facts(session=session), thresholds=config.thresholds
     )
     lead_apply_score(
-        lead=lead, result=result, notify=notify, rules_changed=rules_changed, journey_state=state.as_data()
+        lead=lead, result=result, notify=notify, rules_changed=rules_changed, journey_state=state.as_data(),
+        rule_version=config.version, cause=ScoreChangeCause.RULES if rules_changed else ScoreChangeCause.EVENT, at=at,
     )
     return result
 
@@ -401,6 +407,11 @@ def lead_apply_score(
     rules_changed: bool = False,
     journey_state: dict[str, Any] | None = None,
     journey_version: int | None = None,
+    rule_version: int | None = None,
+    cause: str = ScoreChangeCause.EVENT,
+    at: datetime | None = None,
+    interaction: UserInteraction | None = None,
+    history: bool = True,
 ) -> bool:
     """Store a new score; the first time a lead reaches high intent, tell staff
     (unless `notify` is off: the crossing is still recorded, so no e-mail follows later).
@@ -411,7 +422,12 @@ def lead_apply_score(
     With `journey_state`, the lead's incremental scoring state is stored too, and its
     journey_version moves on; with `journey_version` as well, only if the lead's is
     still that one (the tracker's check that no other browser of the lead scored an
-    event meanwhile): returns False, writing nothing, if it is not."""
+    event meanwhile): returns False, writing nothing, if it is not.
+
+    A changed score is recorded in the lead's score history (LeadScoreChange) with
+    what moved it (`cause`, and the `interaction` if one did), when (`at`, default
+    now) and the rule version that produced it (default: the current one), unless
+    `history` is off (the history import records each row's score itself)."""
     changes = lead_score_changes(lead=lead, result=result)
     crossing = "high_intent_notified_at" in changes
     leads = Lead.objects.filter(pk=lead.pk)
@@ -426,6 +442,11 @@ def lead_apply_score(
     for name, value in changes.items():
         if name != "journey_version":
             setattr(lead, name, value)
+    if history and "lead_score" in changes:
+        LeadScoreChange.objects.create(**lead_score_change_values(
+            lead=lead, result=result, cause=cause, at=at, interaction=interaction,
+            rule_version=scoring_config().version if rule_version is None else rule_version,
+        ))
     if journey_state is not None:
         lead.journey_version = (journey_version if journey_version is not None else lead.journey_version) + 1
     if crossing and notify and not (rules_changed and lead.status not in LeadStatus.open_values()):
@@ -450,6 +471,19 @@ def lead_score_changes(*, lead: Lead, result: engine.ScoreResult) -> dict[str, A
     if crossing:
         changes["high_intent_notified_at"] = timezone.now()
     return changes
+
+
+def lead_score_change_values(
+    *, lead: Lead, result: engine.ScoreResult, cause: str, rule_version: int | None,
+    at: datetime | None = None, interaction: UserInteraction | None = None,
+) -> dict[str, Any]:
+    """A LeadScoreChange's fields for the lead's new score (the history import and
+    the bulk rescore write many at once)."""
+    return {
+        "lead_id": lead.pk, "at": at or timezone.now(), "score": result.points, "level": result.level,
+        "reasons": result.reasons_as_data(), "rule_version_id": rule_version, "cause": cause,
+        "interaction_id": interaction.pk if interaction is not None else None,
+    }
 
 
 # What staff change on a lead by hand; contact fields only by staff who may see them.

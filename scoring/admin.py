@@ -1,12 +1,15 @@
 """Admin for the scoring rules and thresholds."""
 
+import json
+
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html, format_html_join
 from django.shortcuts import redirect
 from django.urls import reverse
 
 from core.permissions import CONTACT_PERMISSION
-from scoring.models import LeadScoringRule, ScoringSettings
+from scoring.models import LeadScoringRule, RuleVersion, ScoringSettings
 from scoring.privacy import condition_check_privacy
 
 
@@ -60,3 +63,39 @@ class ScoringSettingsAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         settings, _ = ScoringSettings.objects.get_or_create(pk=1)
         return redirect(reverse("admin:scoring_scoringsettings_change", args=[settings.pk]))
+
+
+@admin.register(RuleVersion)
+class RuleVersionAdmin(admin.ModelAdmin):
+    """The rule versions: a record of what the rules were, read, never edited."""
+
+    list_display = ["number", "created_at", "created_by", "note", "active_rules"]
+    fields = ["number", "created_at", "created_by", "note", "rules_in_words", "document_json"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="active rules")
+    def active_rules(self, version: RuleVersion) -> int:
+        return len(version.engine_rules())
+
+    @admin.display(description="rules")
+    def rules_in_words(self, version: RuleVersion) -> str:
+        rules = version.engine_rules()
+        if not rules:
+            return "No active rule."
+        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}{}</td></tr>", (
+            (rule.name, rule.kind, f"{rule.points:+d}", " each time" if rule.per_occurrence else "") for rule in rules
+        ))
+        return format_html("<table>{}</table>", rows)
+
+    @admin.display(description="as a rules document (manage.py scoring_rules load takes it)")
+    def document_json(self, version: RuleVersion) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(version.document, indent=2, ensure_ascii=False))

@@ -3,9 +3,14 @@ from django.db.models.signals import post_delete, post_save
 
 
 def _scoring_config_changed(sender, **kwargs) -> None:
+    from django.db import transaction
+
     from scoring.services import scoring_config_changed
+    from scoring.versions import rule_version_record
 
     scoring_config_changed()
+    # Once the change commits: rules saved together (the admin's list) make one version.
+    transaction.on_commit(lambda: rule_version_record(note="Rules or settings changed"))
 
 
 class ScoringConfig(AppConfig):

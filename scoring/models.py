@@ -1,8 +1,10 @@
 """Scoring rules and thresholds: the data the engine scores with."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 from scoring import engine
 
@@ -141,3 +143,61 @@ class ScoringSettings(models.Model):
 
     def thresholds(self) -> engine.Thresholds:
         return engine.Thresholds(medium=self.medium_threshold, high=self.high_threshold)
+
+
+class RuleVersionImmutable(Exception):
+    """A rule version is a record of what was: it is never changed or deleted."""
+
+
+class RuleVersion(models.Model):
+    """The clinic's rules and settings as they were from `created_at` until the next
+    version: an immutable snapshot, recorded whenever they change (scoring.versions).
+    Every score change names the version that produced it, so a score can be
+    explained and replayed long after the rules moved on."""
+
+    number = models.PositiveIntegerField(unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    note = models.CharField(max_length=200, blank=True, editable=False, help_text="What made this version.")
+    # As `manage.py scoring_rules export` writes it (scoring.portability): every rule,
+    # active or not, and the settings; it loads back with `scoring_rules load`.
+    document = models.JSONField(editable=False)
+    fingerprint = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        ordering = ["-number"]
+        # Read by every role that reads the rules; written only by scoring.versions.
+        default_permissions = ("view",)
+        indexes = [models.Index(fields=["created_at"], name="rule_version_created_idx")]
+
+    def __str__(self) -> str:
+        return f"Version {self.number} ({self.created_at:%d %b %Y %H:%M})"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise RuleVersionImmutable(f"Rule version {self.number} is a record: it is never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuleVersionImmutable(f"Rule version {self.number} is a record: it is never deleted.")
+
+    @property
+    def settings_snapshot(self) -> dict:
+        return self.document.get("settings", {})
+
+    def engine_rules(self) -> list[engine.Rule]:
+        """The active rules of this version, in order, as the engine takes them."""
+        return [
+            engine.Rule(name=rule["name"], kind=rule["kind"], condition=rule["condition"], points=rule["points"],
+                        per_occurrence=rule.get("per_occurrence", False))
+            for rule in sorted(self.document.get("rules", []), key=lambda rule: (rule.get("order", 0), rule["name"]))
+            if rule.get("is_active", True)
+        ]
+
+    def scoring_settings(self) -> ScoringSettings:
+        """The settings of this version, as an unsaved ScoringSettings (defaults for
+        any field the snapshot predates)."""
+        names = {field.name for field in ScoringSettings._meta.concrete_fields} - {"id", "updated_at"}
+        return ScoringSettings(**{name: value for name, value in self.settings_snapshot.items() if name in names})

@@ -24,7 +24,6 @@ from django.db import transaction
 from core.parsers import json_loads
 from scoring import engine
 from scoring.models import TOO_MANY_ACTIVE, LeadScoringRule, ScoringSettings
-from scoring.services import scoring_settings_get
 
 DOCUMENT_FORMAT = "clinic-scoring-rules"
 DOCUMENT_VERSION = 1
@@ -78,7 +77,7 @@ def _canonical(value: Any) -> Any:
 
 
 def scoring_rules_export() -> dict[str, Any]:
-    settings = scoring_settings_get()
+    settings, _ = ScoringSettings.objects.get_or_create(pk=1)
     return {
         "format": DOCUMENT_FORMAT,
         "version": DOCUMENT_VERSION,
@@ -227,7 +226,7 @@ def _planned_rule(
 
 
 def _planned_settings(data: Any) -> tuple[ScoringSettings, tuple[str, ...], list[str]]:
-    settings = scoring_settings_get()
+    settings, _ = ScoringSettings.objects.get_or_create(pk=1)
     if data is None:
         return settings, (), []
     if not isinstance(data, Mapping):

@@ -16,6 +16,7 @@ from core.shared_copy import SharedCopy
 from scoring import engine
 from scoring.incremental import RuleSet
 from scoring.models import LeadScoringRule, ScoringSettings
+from scoring.versions import rule_version_record, ruleset_of
 
 CONFIG_VERSION_KEY = "scoring:config-version"
 
@@ -33,11 +34,13 @@ def rules_active() -> list[engine.Rule]:
 
 @dataclass(frozen=True)
 class ScoringConfig:
-    """The active rules and the settings, as this process knows them. `settings` is
-    shared by every caller: read it, never change it."""
+    """The active rules and the settings, as this process knows them: those of rule
+    version `version` (scoring.versions). `settings` is shared by every caller:
+    read it, never change it."""
 
     ruleset: RuleSet
     settings: ScoringSettings
+    version: int
 
     @property
     def rules(self) -> tuple[engine.Rule, ...]:
@@ -48,10 +51,16 @@ class ScoringConfig:
         return self.settings.thresholds()
 
 
+def _config_load() -> ScoringConfig:
+    """The rules and settings of the version recorded for them as they are now (a
+    change that reached the database without a save, or before its version was
+    recorded, is recorded here: nothing is ever scored with an unrecorded version)."""
+    version = rule_version_record(note="Rules or settings changed")
+    return ScoringConfig(ruleset=ruleset_of(version), settings=version.scoring_settings(), version=version.number)
+
+
 _config: SharedCopy[ScoringConfig] = SharedCopy(
-    CONFIG_VERSION_KEY,
-    lambda: ScoringConfig(ruleset=RuleSet(rules_active()), settings=scoring_settings_get()),
-    check_setting="SCORING_CONFIG_CHECK_SECONDS",
+    CONFIG_VERSION_KEY, _config_load, check_setting="SCORING_CONFIG_CHECK_SECONDS"
 )
 
 

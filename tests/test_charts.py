@@ -1,6 +1,6 @@
 """SVG charts are drawn from the numbers they show, and escape their labels."""
 
-from clinic.charts import bar_chart, column_chart
+from core.charts import bar_chart, column_chart
 
 
 def test_bars_are_as_long_as_their_values_and_print_them():

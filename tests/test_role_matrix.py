@@ -40,6 +40,7 @@ VIEWERS = {
     "interactions.userinteraction": {CLINIC_MANAGER, FRONT_DESK, MARKETING},
     "scoring.leadscoringrule": {CLINIC_MANAGER, FRONT_DESK, MARKETING},
     "scoring.scoringsettings": {CLINIC_MANAGER, FRONT_DESK, MARKETING},
+    "scoring.ruleversion": {CLINIC_MANAGER, FRONT_DESK, MARKETING},
     "calculators.procedure": {CLINIC_MANAGER, FRONT_DESK, MARKETING},
     "interactions.experiment": {CLINIC_MANAGER, MARKETING},  # A/B tests of the contact offer
     "core.clinicprofile": {CLINIC_MANAGER},
@@ -71,6 +72,7 @@ ADMIN_PAGES = {
     "comprehensive_rule_preview": {CLINIC_MANAGER: 302, FRONT_DESK: 403, MARKETING: 302},
     "comprehensive_rule_preview_new": {CLINIC_MANAGER: 302, FRONT_DESK: 403, MARKETING: 302},
     "leads_lead_adjust_score": {CLINIC_MANAGER: 200, FRONT_DESK: 200, MARKETING: 403},
+    "leads_lead_score_history": {role: 200 for role in STAFF},
     "auth_user_password_change": {CLINIC_MANAGER: 200, FRONT_DESK: 403, MARKETING: 403},
     "catch_all": {role: 404 for role in STAFF},
 }

@@ -1,6 +1,7 @@
 """The lead's admin: the list, the page, its forms, filters, inlines and actions."""
 
 import json
+from datetime import datetime, time
 
 from django import forms
 from django.contrib import admin, messages
@@ -16,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from core.forms import DayInput
 from core.permissions import CONTACT_PERMISSION
 from core.views import add_service_errors
 from core.redaction import person_names, redact
@@ -23,7 +25,8 @@ from interactions.admin import InteractionInline, LeadPrivacyMixin, ReadOnlyAdmi
 from leads.contact import normalise_email, normalise_phone
 from leads.models import Appointment, Consent, Lead, LeadNote, LeadStatus, LeadStatusChange
 from leads.exports import leads_csv
-from leads.gdpr import person_erase, person_export
+from leads.gdpr import anonymous_reasons, person_erase, person_export
+from leads.score_history import lead_score_as_of, lead_score_chart, lead_score_timeline, lead_score_under
 from leads.selectors import (
     CALL_FIRST_ORDER,
     HOT_NOW_DAYS,
@@ -43,6 +46,7 @@ from leads.services import (
     lead_update_check,
     lead_update_status,
 )
+from scoring.models import RuleVersion
 
 # What staff edit on a lead's page; the rest is the record (score, attribution, dates).
 LEAD_FORM_FIELDS = (*CONTACT_FIELDS, *WORK_FIELDS)
@@ -50,6 +54,25 @@ ADD_FIELDSETS = [
     ("Patient", {"fields": [*CONTACT_FIELDS, "consent_contact", "consent_marketing"]}),
     ("Pipeline", {"fields": list(WORK_FIELDS)}),
 ]
+
+
+class ScoreReplayForm(forms.Form):
+    """The lead's score on a day (as staff saw it, at the day's end), and what a
+    rule version makes of the journey (up to that day, if one is given)."""
+
+    day = forms.DateField(required=False, widget=DayInput, label="Score on",
+                          help_text="As it was at the end of this day.")
+    version = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Under rule version")
+
+    def __init__(self, *args, versions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].choices = [("", "—")] + [(version.number, str(version)) for version in versions]
+
+    def moment(self):
+        day = self.cleaned_data.get("day")
+        if day is None:
+            return None
+        return timezone.make_aware(datetime.combine(day, time.max))
 
 
 class ScoreAdjustmentForm(forms.Form):
@@ -254,14 +277,14 @@ class LeadAdmin(LeadPrivacyMixin, admin.ModelAdmin):
         "erase_personal_data",
     ]
     readonly_fields = [
-        "lead_score", "engagement_level", "score_explanation", "interest", "source", "interaction",
+        "lead_score", "engagement_level", "score_explanation", "score_history", "interest", "source", "interaction",
         "landing_page", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
         "created_at", "updated_at", "high_intent_notified_at",
     ]
     fieldsets = [
         ("Patient", {"fields": CONTACT_FIELDS}),
         ("Pipeline", {"fields": ["status", "owner", "value"]}),
-        ("Score", {"fields": ["lead_score", "engagement_level", "score_explanation", "interest"]}),
+        ("Score", {"fields": ["lead_score", "engagement_level", "score_explanation", "score_history", "interest"]}),
         (
             "Source and attribution",
             {
@@ -367,6 +390,11 @@ class LeadAdmin(LeadPrivacyMixin, admin.ModelAdmin):
     def get_urls(self):
         return [
             path(
+                "<path:object_id>/score/",
+                self.admin_site.admin_view(self.score_history_view),
+                name="leads_lead_score_history",
+            ),
+            path(
                 "<path:object_id>/adjust-score/",
                 self.admin_site.admin_view(self.adjust_score_view),
                 name="leads_lead_adjust_score",
@@ -394,6 +422,41 @@ class LeadAdmin(LeadPrivacyMixin, admin.ModelAdmin):
             "opts": self.opts, "lead": lead, "lead_label": label, "form": form,
             "title": f"Adjust the score of {label}",
         }, status=400 if form.errors else 200)
+
+    def score_history_view(self, request, object_id):
+        """The lead's score over time, on any day and under any rule version."""
+        lead = get_object_or_404(Lead, pk=object_id)
+        if not self.has_view_permission(request, lead):
+            raise PermissionDenied
+        versions = list(RuleVersion.objects.order_by("-number"))
+        form = ScoreReplayForm(request.GET or None, versions=versions)
+        as_of = replay = None
+        if form.is_valid():
+            moment = form.moment()
+            if moment is not None:
+                as_of = lead_score_as_of(lead=lead, at=moment)
+            if form.cleaned_data["version"] is not None:
+                replay = lead_score_under(lead=lead, version=form.cleaned_data["version"], at=moment)
+        sees_contacts = self._sees_contacts(request)
+        shown = (lambda reasons: reasons) if sees_contacts else anonymous_reasons
+        label = str(lead) if sees_contacts else f"Lead #{lead.pk}"
+        timeline = lead_score_timeline(lead=lead)
+        return TemplateResponse(request, "admin/leads/lead/score_history.html", {
+            **self.admin_site.each_context(request),
+            "opts": self.opts, "lead": lead, "lead_label": label, "form": form,
+            "title": f"Score history of {label}",
+            "chart": lead_score_chart(timeline, width=760, height=220),
+            "changes": [(change, shown(change.reasons)) for change in reversed(timeline.changes)],
+            "as_of": as_of, "as_of_reasons": shown(as_of.reasons) if as_of else [],
+            "replay": replay, "replay_reasons": shown(replay.reasons_as_data()) if replay else [],
+        }, status=400 if form.errors else 200)
+
+    @admin.display(description="score over time")
+    def score_history(self, lead: Lead) -> str:
+        return render_to_string("admin/leads/lead/score_chart.html", {
+            "chart": lead_score_chart(lead_score_timeline(lead=lead)),
+            "history_url": reverse("admin:leads_lead_score_history", args=[lead.pk]),
+        })
 
     @admin.display(description="lead")
     def reference(self, lead: Lead) -> str:

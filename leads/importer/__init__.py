@@ -196,7 +196,7 @@ class _ImportRun:
         self.on_rejected = on_rejected
         self.on_progress = on_progress
         config = scoring_config()
-        self.ruleset, self.thresholds = config.ruleset, config.thresholds
+        self.ruleset, self.thresholds, self.rule_version = config.ruleset, config.thresholds, config.version
         self.rows_read = 0
         self.imported = self.skipped = self.rejected = 0
         self.sessions_created = self.lead_rows = self.contacts_dropped = 0
@@ -205,7 +205,7 @@ class _ImportRun:
         for rows in itertools.batched(self._valid_rows(), batch_size):
             try:
                 with transaction.atomic():
-                    batch = Batch(rows, ruleset=self.ruleset, thresholds=self.thresholds)
+                    batch = Batch(rows, ruleset=self.ruleset, thresholds=self.thresholds, rule_version=self.rule_version)
                     batch.run()
             except DatabaseError as error:
                 saved = (

@@ -30,12 +30,13 @@ from core.bulk import JSONText, bulk_insert, bulk_update_values, reserve_ids
 from interactions import journey
 from interactions.models import UserInteraction, UserSession
 from leads.importer.rows import Row
-from leads.models import Consent, ConsentMethod, Lead
+from leads.models import Consent, ConsentMethod, Lead, LeadScoreChange, ScoreChangeCause
 from leads.services import (
     create_lead_from_form,
     lead_apply_score,
     lead_conversion_consents,
     lead_new,
+    lead_score_change_values,
     lead_score_changes,
 )
 from scoring import engine, incremental
@@ -78,10 +79,14 @@ class Batch:
     """Score and store one batch of rows as if each had been tracked in turn: each row
     is one step of its journey (interactions.journey.journey_step, as the tracker)."""
 
-    def __init__(self, rows: tuple[Row, ...], *, ruleset: incremental.RuleSet, thresholds: engine.Thresholds):
+    def __init__(
+        self, rows: tuple[Row, ...], *, ruleset: incremental.RuleSet, thresholds: engine.Thresholds,
+        rule_version: int | None = None,
+    ):
         self.rows = rows
         self.ruleset = ruleset
         self.thresholds = thresholds
+        self.rule_version = rule_version
         self.sessions: dict[uuid.UUID, UserSession] = {}
         # Per journey (the tracker's journey_interactions: a session's, or its lead's):
         # its steps, stored and of this batch, in the tracker's order, and its live state.
@@ -101,6 +106,10 @@ class Batch:
         self.pending_consents: list[Consent] = []
         self.changed_sessions: dict[int, UserSession] = {}
         self.changed_leads: dict[int, engine.ScoreResult] = {}
+        # The leads' score history, as each row moves a score (written at the flush),
+        # and each lead's last score in it.
+        self.score_changes: list[LeadScoreChange] = []
+        self.last_scores: dict[int, tuple[int, str, tuple[engine.Reason, ...]] | None] = {}
         self.written_sessions: set[int] = set()
         # E-mails and phones of leads on file or made in this batch: a contact row
         # naming one is a returning patient.
@@ -268,7 +277,21 @@ class Batch:
         self.changed_sessions[session.pk] = session
         if session.lead_id:
             self.changed_leads[session.lead_id] = now
+            self._note_score(session.lead_id, now, at)
         return now
+
+    def _note_score(self, lead_id: int, result: engine.ScoreResult, at: datetime) -> None:
+        """The lead's score history gets the row's score if it moved the lead's."""
+        if lead_id not in self.last_scores:
+            lead = self.leads[lead_id]
+            self.last_scores[lead_id] = (lead.lead_score, lead.engagement_level, tuple(lead.score_reasons))
+        score = (result.points, result.level, tuple(result.reasons_as_data()))
+        if self.last_scores[lead_id] != score:
+            self.last_scores[lead_id] = score
+            self.score_changes.append(LeadScoreChange(**lead_score_change_values(
+                lead=self.leads[lead_id], result=result, cause=ScoreChangeCause.IMPORT, at=at,
+                rule_version=self.rule_version,
+            )))
 
     def _flush(self) -> None:
         """Write what was scored so far: before a contact row that goes through the
@@ -306,9 +329,12 @@ class Batch:
             # lead's interactions: the last one stands.
             lead_apply_score(
                 lead=self.leads[lead_id], result=result, notify=False,
-                journey_state=self.live[("lead", lead_id)].state.as_data(),
+                journey_state=self.live[("lead", lead_id)].state.as_data(), history=False,
             )
         self.changed_leads = {}
+        if self.score_changes:
+            LeadScoreChange.objects.bulk_create(self.score_changes)
+            self.score_changes = []
 
     def _makes_new_lead(self, row: Row, session: UserSession) -> bool:
         """Whether create_lead_from_form would make a new lead of this visitor and
@@ -357,6 +383,8 @@ class Batch:
         ))
         # The visitor's journey is now the lead's; the session keeps the state it had.
         self.leads[lead.pk] = lead
+        self.last_scores[lead.pk] = None
+        self._note_score(lead.pk, now, at)
         self.journeys[("lead", lead.pk)] = self.journeys.pop(key)
         self.live[("lead", lead.pk)] = journey.LiveJourney(
             state=copy.deepcopy(live.state), engagement_seconds=live.engagement_seconds,
@@ -374,3 +402,4 @@ class Batch:
             UserSession.objects.filter(pk=session.pk).values_list("lead_id", "lead_stage", "converted_at").get()
         )
         self._load_leads({lead.pk})
+        self.last_scores.pop(lead.pk, None)  # create_lead_from_form recorded its score

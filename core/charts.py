@@ -2,12 +2,14 @@
 chart is drawn from the same rows as the table printed beside it."""
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 BAR = "#b5835a"
 TEXT = "#333"
+MARK = "#5a7fb5"
 
 
 LABEL_CHARS = 30
@@ -71,5 +73,71 @@ def column_chart(rows: Sequence[tuple[str, float]], *, title: str, width: int = 
                 f'<text x="{x + step / 2:.1f}" y="{height - 8}" text-anchor="middle" font-size="10" '
                 f'fill="{TEXT}">{escape(label)}</text>'
             )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))
+
+
+def step_chart(
+    steps: Sequence[tuple[datetime, float]],
+    *,
+    start: datetime,
+    end: datetime,
+    marks: Sequence[tuple[datetime, str]] = (),
+    title: str,
+    top_value: float = 100,
+    guides: Sequence[tuple[float, str]] = (),
+    width: int = 560,
+    height: int = 160,
+) -> SafeString:
+    """A value over time that holds until it changes (a score): a step line from
+    `start` to `end` through each (moment, value), 0 before the first, a dot and a
+    tooltip at each step; dashed vertical `marks` (moment, label) for events that
+    explain the steps (rule changes); faint horizontal `guides` (value, label)."""
+    left, right, top, bottom = 32, 12, 14, 22
+    span = max((end - start).total_seconds(), 1.0)
+    room_x, room_y = width - left - right, height - top - bottom
+
+    def x_of(moment: datetime) -> float:
+        return left + room_x * min(max((moment - start).total_seconds() / span, 0.0), 1.0)
+
+    def y_of(value: float) -> float:
+        return top + room_y * (1 - min(max(float(value) / top_value, 0.0), 1.0))
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}"><title>{escape(title)}</title>',
+        f'<line x1="{left}" y1="{y_of(0):.1f}" x2="{width - right}" y2="{y_of(0):.1f}" stroke="#999"/>',
+        f'<text x="{left - 4}" y="{y_of(top_value) + 4:.1f}" text-anchor="end" font-size="10" fill="{TEXT}">'
+        f'{_number(top_value)}</text>',
+        f'<text x="{left - 4}" y="{y_of(0) + 4:.1f}" text-anchor="end" font-size="10" fill="{TEXT}">0</text>',
+        f'<text x="{left}" y="{height - 6}" font-size="10" fill="{TEXT}">{start:%d %b %Y}</text>',
+        f'<text x="{width - right}" y="{height - 6}" text-anchor="end" font-size="10" fill="{TEXT}">'
+        f'{end:%d %b %Y}</text>',
+    ]
+    for value, label in guides:
+        parts.append(
+            f'<line x1="{left}" y1="{y_of(value):.1f}" x2="{width - right}" y2="{y_of(value):.1f}" stroke="#ddd">'
+            f'<title>{escape(label)}</title></line>'
+        )
+    for moment, label in marks:
+        x = x_of(moment)
+        parts.append(
+            f'<g class="mark"><line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{y_of(0):.1f}" stroke="{MARK}" '
+            f'stroke-dasharray="3 3"><title>{escape(label)} ({moment:%d %b %Y %H:%M})</title></line>'
+            f'<text x="{x + 2:.1f}" y="{top - 3}" font-size="10" fill="{MARK}">{_label(label)}</text></g>'
+        )
+    points, value = [(left, y_of(0))], 0.0
+    for moment, new_value in steps:
+        x = x_of(moment)
+        points += [(x, y_of(value)), (x, y_of(new_value))]
+        value = new_value
+    points.append((width - right, y_of(value)))
+    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+    parts.append(f'<polyline points="{path}" fill="none" stroke="{BAR}" stroke-width="2"/>')
+    for moment, new_value in steps:
+        parts.append(
+            f'<circle cx="{x_of(moment):.1f}" cy="{y_of(new_value):.1f}" r="3" fill="{BAR}">'
+            f'<title>{_number(new_value)} from {moment:%d %b %Y %H:%M}</title></circle>'
+        )
     parts.append("</svg>")
     return mark_safe("".join(parts))
