@@ -51,7 +51,7 @@ from leads.importer import EXTERNAL_ID_PREFIX, MAX_BATCH_SIZE, interactions_impo
 from leads.models import Lead, LeadStatus
 from leads.rollups import rollups_forget
 from leads.services import lead_update_status
-from scoring.engine import BUDGET_LEVELS, URGENCY_LEVELS
+from scoring.engine import URGENCY_LEVELS
 
 SYNTHETIC_PREFIX = "synthetic-"
 SYNTHETIC_EMAIL_DOMAIN = "history.example"
@@ -301,79 +301,89 @@ class _Planner:
         self.leads: list[PlannedLead] = []
 
     def visitor(self, n: int) -> None:
+        """Draw one visitor: who they are, their visits' rows and, for some, the row
+        that makes them a lead, with the truth and the outcome of that lead."""
         rnd = self.rnd
         session_id = history_session_id(self.seed, n)
-        _, source, medium, campaign, referrer, landing = rnd.choices(CHANNELS, [c[0] for c in CHANNELS])[0]
+        channel = rnd.choices(CHANNELS, [c[0] for c in CHANNELS])[0]
         urgency, band, budget = _pick(rnd, URGENCY_SHARES), _pick(rnd, BAND_SHARES), _pick(rnd, BUDGET_SHARES)
         procedures = rnd.sample(self.bands[band], k=2 if rnd.random() < MULTIPLE_PROCEDURES_SHARE else 1)
         uses_face, uses_ai = rnd.random() < FACE_ANALYSIS_SHARE, rnd.random() < AI_RECOMMENDER_SHARE
         tools = ([InteractionType.AI_RECOMMENDATION] if uses_ai else []) + (
             [InteractionType.FACE_ANALYSIS] if uses_face else [])
-        extra = max(_pick(rnd, TOOL_USES) - len(tools), 0)
-        tools += rnd.choices([InteractionType.COST_CALCULATOR, *tools], k=extra)
+        tools += rnd.choices([InteractionType.COST_CALCULATOR, *tools], k=max(_pick(rnd, TOOL_USES) - len(tools), 0))
         rnd.shuffle(tools)
-        # Their time on the site in all: a habit of their own, unrelated to the rest
-        # (not to the number of visits or tool uses either), shared out between events.
-        engagement_total = rnd.randint(40, 420)
-
         visits = self._visit_starts(_pick(rnd, VISIT_COUNTS))
-        # Every visit does something; tool uses are dealt to the visits in order.
-        per_visit = [[] for _ in visits]
-        for i, kind in enumerate(tools):
-            per_visit[min(i * len(visits) // len(tools), len(visits) - 1)].append(kind)
-        row_number = 0
-        last_at = visits[0]
-        visit_events = []
-        first_touch = {"landing_page": landing + (f"?utm_source={source}&utm_medium={medium}" if source else ""),
-                       "referrer": referrer, "utm_source": source, "utm_medium": medium, "utm_campaign": campaign}
-        for kinds in per_visit:
-            events = list(kinds) or [InteractionType.PAGE_ENGAGEMENT]
-            if rnd.random() < 0.3:
-                events.insert(0, rnd.choice([InteractionType.SEARCH, InteractionType.PAGE_ENGAGEMENT]))
-            visit_events.append(events)
-        shares = [rnd.uniform(0.5, 1.5) for events in visit_events for _ in events]
-        seconds_of = iter([round(engagement_total * share / sum(shares)) for share in shares])
-        engagement = 0
-        for start, events in zip(visits, visit_events, strict=True):
-            at = start
-            for kind in events:
-                at += timedelta(seconds=rnd.randint(40, 600))
-                seconds = next(seconds_of)
-                engagement += seconds
-                row = {
-                    "id": f"{session_id}-{row_number}", "session_id": session_id, "timestamp": _iso(at),
-                    "engagement_seconds": seconds, **self._tool_data(kind, procedures, urgency, budget),
-                }
-                if row_number == 0:
-                    row.update(first_touch)
-                self.rows.append(row)
-                row_number += 1
-                last_at = at
+        rows = self._journey(session_id, channel, visits, tools, procedures=procedures, urgency=urgency, budget=budget)
+        self.rows.extend(rows)
         if rnd.random() >= LEAD_SHARE:
             return
         booking = rnd.random() < BOOKING_LEAD_SHARE
-        created_at = last_at + timedelta(seconds=rnd.randint(60, 300))
-        first, last = rnd.choice(FIRST_NAMES), rnd.choice(LAST_NAMES)
-        email = f"{first}.{last}.{self.seed}-{n}@{SYNTHETIC_EMAIL_DOMAIN}".lower()
-        contact = {"email": email, "first_name": first, "last_name": last, "consent": True}
-        if booking:
-            data = {"type": InteractionType.APPOINTMENT_BOOKING, "page_url": "/book/",
-                    "procedures": [procedures[0].slug]}
-        else:
-            data = {"type": InteractionType.CONTACT_FORM, "page_url": "/contact/"}
-        self.rows.append({"id": f"{session_id}-{row_number}", "session_id": session_id,
-                          "timestamp": _iso(created_at), **data, **contact})
+        contact_row = self._contact_row(n, session_id, rows=rows, booking=booking, procedure=procedures[0])
+        self.rows.append(contact_row)
         traits = Traits(
             urgency=urgency, price_band=band, visit_count=len(visits), face_analysis=uses_face, budget_level=budget,
-            engagement_seconds=engagement, tool_uses=len(tools) + booking,
+            engagement_seconds=sum(row["engagement_seconds"] for row in rows), tool_uses=len(tools) + booking,
             procedure_count=len(procedures), booking_request=booking, urgency_stated=uses_ai,
         )
         probability = conversion_probability(self.mechanism, traits)
         converts = rnd.random() < probability
+        created_at = datetime.fromisoformat(contact_row["timestamp"])
         self.leads.append(PlannedLead(
-            session_id=session_id, email=email, created_at=created_at, traits=traits, probability=probability,
-            converts=converts, statuses=self._outcome(created_at, converts, procedures[0]),
+            session_id=session_id, email=contact_row["email"], created_at=created_at, traits=traits,
+            probability=probability, converts=converts, statuses=self._outcome(created_at, converts, procedures[0]),
         ))
+
+    def _journey(self, session_id: str, channel, visits: list[datetime], tools: list[str], *,
+                 procedures: list[CatalogItem], urgency: str, budget: str) -> list[dict[str, Any]]:
+        """The visitor's rows: the tool uses dealt to the visits in order, a page view
+        for a visit with none, a search or page view before some; minutes apart."""
+        rnd = self.rnd
+        _, source, medium, campaign, referrer, landing = channel
+        per_visit: list[list[str]] = [[] for _ in visits]
+        for i, kind in enumerate(tools):
+            per_visit[min(i * len(visits) // len(tools), len(visits) - 1)].append(kind)
+        for events in per_visit:
+            if not events:
+                events.append(InteractionType.PAGE_ENGAGEMENT)
+            if rnd.random() < 0.3:
+                events.insert(0, rnd.choice([InteractionType.SEARCH, InteractionType.PAGE_ENGAGEMENT]))
+        # Their time on the site in all is a habit of their own, unrelated to the rest
+        # (to the number of visits and tool uses too), shared out between the events.
+        total_seconds = rnd.randint(40, 420)
+        shares = [rnd.uniform(0.5, 1.5) for events in per_visit for _ in events]
+        seconds = iter([round(total_seconds * share / sum(shares)) for share in shares])
+        rows = []
+        for start, events in zip(visits, per_visit, strict=True):
+            at = start
+            for kind in events:
+                at += timedelta(seconds=rnd.randint(40, 600))
+                rows.append({
+                    "id": f"{session_id}-{len(rows)}", "session_id": session_id, "timestamp": _iso(at),
+                    "engagement_seconds": next(seconds), **self._tool_data(kind, procedures, urgency, budget),
+                })
+        rows[0].update({
+            "landing_page": landing + (f"?utm_source={source}&utm_medium={medium}" if source else ""),
+            "referrer": referrer, "utm_source": source, "utm_medium": medium, "utm_campaign": campaign,
+        })
+        return rows
+
+    def _contact_row(self, n: int, session_id: str, *, rows: list[dict[str, Any]], booking: bool,
+                     procedure: CatalogItem) -> dict[str, Any]:
+        """The row that makes the visitor a lead, minutes after their last one: a
+        booking request or the contact form, with their consent."""
+        rnd = self.rnd
+        at = datetime.fromisoformat(rows[-1]["timestamp"]) + timedelta(seconds=rnd.randint(60, 300))
+        first, last = rnd.choice(FIRST_NAMES), rnd.choice(LAST_NAMES)
+        if booking:
+            data = {"type": InteractionType.APPOINTMENT_BOOKING, "page_url": "/book/", "procedures": [procedure.slug]}
+        else:
+            data = {"type": InteractionType.CONTACT_FORM, "page_url": "/contact/"}
+        return {
+            "id": f"{session_id}-{len(rows)}", "session_id": session_id,
+            "timestamp": _iso(at), **data, "first_name": first, "last_name": last,
+            "email": f"{first}.{last}.{self.seed}-{n}@{SYNTHETIC_EMAIL_DOMAIN}".lower(), "consent": True,
+        }
 
     def _visit_starts(self, count: int) -> list[datetime]:
         """The visits' start times: the first on a day of the period at a browsing hour,

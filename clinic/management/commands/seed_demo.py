@@ -60,7 +60,9 @@ class Command(BaseCommand):
 
     def _history(self, *, seed: int, visitors: int) -> None:
         if synthetic.history_present():
-            self.stdout.write("Synthetic history is already there; nothing to do (use --reset --history to rebuild it).")
+            self.stdout.write(
+                "Synthetic history is already there; nothing to do (use --reset --history to rebuild it)."
+            )
             return
         started = time.monotonic()
         made = demo.demo_history_seed(seed=seed, visitors=visitors)
