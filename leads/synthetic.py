@@ -36,7 +36,7 @@ import random
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -203,6 +203,9 @@ class PlannedLead:
 
 @dataclass(frozen=True)
 class HistoryPlan:
+    """A drawn history before it is written: its rows in the import format, in time
+    order, and the leads they will make with their truth and planned outcomes."""
+
     mechanism: Mechanism
     rows: tuple[dict[str, Any], ...]
     leads: tuple[PlannedLead, ...]
@@ -226,7 +229,7 @@ class SyntheticHistory:
     lost: int
     open: int
     rejected: int = 0
-    rejections: tuple[str, ...] = field(default=())
+    rejections: tuple[str, ...] = ()
 
 
 # (weight, utm_source, utm_medium, utm_campaign, referrer, landing page)
@@ -268,6 +271,9 @@ TOOL_USES = {1: 35, 2: 30, 3: 18, 4: 10, 5: 7}
 FACE_ANALYSIS_SHARE = 0.35
 AI_RECOMMENDER_SHARE = 0.8
 MULTIPLE_PROCEDURES_SHARE = 0.3
+# Four in ten visitors leave their details: far more than a real site's few per cent,
+# so that a few thousand visitors give the thousand-odd leads with an outcome that
+# calibration needs, in seconds.
 LEAD_SHARE = 0.4
 BOOKING_LEAD_SHARE = 0.3
 
