@@ -24,6 +24,7 @@ from interactions.models import InteractionType, UserSession
 from interactions.services import session_start, session_touch
 from interactions.tracker import track_user_interaction
 from leads.models import CampaignCost, Lead, LeadStatus, TimeWindow
+from leads import synthetic
 from leads.services import appointment_request, create_lead_from_form, lead_assign_owner, lead_update_status
 
 DEMO_NAMESPACE = uuid.UUID("5b0f3c9e-6a53-4c2f-9f0e-2f6b8f1d7a10")
@@ -32,6 +33,11 @@ DEMO_ADMIN_PASSWORD = "admin"
 BACKGROUND_SESSIONS = 150
 HISTORY_DAYS = 28
 DEMO_COST_NOTE = "demo data"
+# seed_demo --history: a year of a clinic's history whose true conversion mechanism is
+# known (leads.synthetic): some 1,600 leads, 1,500 with an outcome, in about 20 s on
+# SQLite and 30 s on PostgreSQL (measured on two cores).
+HISTORY_VISITORS = 4000
+HISTORY_DAYS_BACK = 365
 
 
 def demo_session_id(n: int) -> uuid.UUID:
@@ -338,4 +344,26 @@ def demo_seed(*, seed: int = 2026, now: datetime | None = None) -> DemoSummary:
         interactions=builder.interactions,
         leads=builder.leads,
         admin_created=admin_created,
+    )
+
+
+def history_catalog() -> list[synthetic.CatalogItem]:
+    """The clinic's active catalog as the history generator takes it (leads may not
+    read calculators' models: DESIGN.md)."""
+    return [
+        synthetic.CatalogItem(
+            slug=p.slug, name=p.name, category=p.category, price_min=p.price_min, price_max=p.price_max,
+            concerns=tuple(p.concerns),
+        )
+        for p in Procedure.objects.filter(is_active=True).order_by("slug")
+    ]
+
+
+def demo_history_seed(
+    *, seed: int = 2026, visitors: int = HISTORY_VISITORS, now: datetime | None = None
+) -> synthetic.SyntheticHistory:
+    """A year of synthetic history with known outcomes, for trying calibration and the
+    conversion model (call synthetic.history_remove first to rebuild it)."""
+    return synthetic.history_generate(
+        catalog=history_catalog(), visitors=visitors, days=HISTORY_DAYS_BACK, seed=seed, now=now,
     )

@@ -276,6 +276,10 @@ CLINIC_PHONE_REGION = os.environ.get("CLINIC_PHONE_REGION", "GB")
 VISITOR_RETENTION_DAYS = int(os.environ.get("VISITOR_RETENTION_DAYS", "395"))
 # Face photos a patient asked the clinic to keep are deleted after this many days.
 PHOTO_RETENTION_DAYS = int(os.environ.get("PHOTO_RETENTION_DAYS", "90"))
+# A lead still open (never booked) this many days after it was made counts as not
+# converted when scoring rules are calibrated or a model is trained on outcomes
+# (leads.outcomes); a younger one has no outcome yet. Most bookings come within weeks.
+LEAD_STALE_AFTER_DAYS = int(os.environ.get("LEAD_STALE_AFTER_DAYS", "60"))
 
 # "legitimate_interest": visits are recorded from the first page (the default);
 # "strict": nothing is recorded until the visitor accepts the cookie banner.

@@ -120,3 +120,43 @@ def test_the_demo_interactions_use_the_slugs_the_tools_write(seeded):
         if "urgency" in data and data["urgency"] not in URGENCY_LEVELS:
             unknown.add(("urgency", data["urgency"]))
     assert not unknown
+
+
+def history_counts():
+    from leads.synthetic import SYNTHETIC_EMAIL_DOMAIN
+
+    return (
+        UserSession.objects.count(),
+        UserInteraction.objects.count(),
+        Lead.objects.filter(email__endswith="@" + SYNTHETIC_EMAIL_DOMAIN).count(),
+    )
+
+
+def test_history_adds_a_synthetic_history_once(seeded):
+    before = history_counts()
+    out = StringIO()
+    call_command("seed_demo", "--history", "--history-visitors", "150", stdout=out)
+    assert "Synthetic history created" in out.getvalue() and "150 visitors" in out.getvalue()
+    made = history_counts()
+    assert made[0] == before[0] + 150 and made[2] > 20
+    out = StringIO()
+    call_command("seed_demo", "--history", "--history-visitors", "150", stdout=out)
+    assert "Synthetic history is already there" in out.getvalue()
+    assert history_counts() == made
+
+
+def test_reset_with_history_rebuilds_the_history_too(seeded):
+    call_command("seed_demo", "--history", "--history-visitors", "150", stdout=StringIO())
+    made = history_counts()
+    out = StringIO()
+    call_command("seed_demo", "--reset", "--history", "--history-visitors", "150", stdout=out)
+    assert "Removed 150 synthetic history visitors." in out.getvalue()
+    assert history_counts() == made
+
+
+def test_plain_seed_demo_makes_no_history(seeded):
+    from leads.synthetic import history_present
+
+    assert not history_present()
+    call_command("seed_demo", "--reset", stdout=StringIO())
+    assert not history_present()
