@@ -2,6 +2,7 @@
 the thresholds, and how well each rule picks leads that convert."""
 
 from django import forms
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
@@ -10,7 +11,8 @@ from django.template.response import TemplateResponse
 
 from core.permissions import CONTACT_PERMISSION
 from core.views import add_service_errors
-from leads.models import RescoreRun
+from leads.calibration import calibration_accept, calibration_run
+from leads.models import RescoreRun, RuleCalibration
 from leads.rescoring import rescore_run_start, rule_change_preview
 from leads.selectors import rule_performance
 from scoring.models import LeadScoringRule, ScoringSettings
@@ -67,6 +69,60 @@ def rule_preview_view(request, *, admin_site, object_id=None):
     }, status=200 if summary else 400)
 
 
+def _percent(value) -> str:
+    return "–" if value is None else f"{value * 100:.0f} %"
+
+
+def _auc(value) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def calibration_shown(calibration: RuleCalibration | None) -> dict:
+    """The latest calibration as the page's tables read it."""
+    shown = {"calibration": calibration, "stale_after_days": django_settings.LEAD_STALE_AFTER_DAYS}
+    if calibration is None:
+        return shown
+    rows = []
+    for row in calibration.result["rules"]:
+        lift = row["lift"]
+        interval = lift["ratio_interval"]
+        rows.append({
+            **row,
+            "held_rate": _percent(lift["held_converted"] / lift["held"] if lift["held"] else None),
+            "other_rate": _percent(lift["not_held_converted"] / lift["not_held"] if lift["not_held"] else None),
+            "lift_text": (f"{lift['ratio']:.2f}x" + (f" ({interval[0]:.2f}–{interval[1]:.2f})" if interval else ""))
+            if lift["ratio"] is not None else "–",
+        })
+    current, proposed = calibration.result["current"], calibration.result["proposed"]
+    shown.update(calibration_rows=rows, effect={
+        "current_auc": _auc(current["auc"]), "proposed_auc": _auc(proposed["auc"]),
+        "current_top": _percent(current["top_precision"]), "proposed_top": _percent(proposed["top_precision"]),
+        "levels": [(level, current["levels"][level], proposed["levels"][level]) for level in ("high", "medium", "low")],
+    })
+    return shown
+
+
+def _calibration_post(request):
+    """The page's calibration buttons: calibrate now, or accept the latest proposal."""
+    if "calibrate" in request.POST:
+        result = calibration_run(by=request.user)
+        if result.status == RuleCalibration.Status.PROPOSED:
+            messages.success(request, f"Calibration #{result.pk} proposes new points: compare them below.")
+        else:
+            messages.warning(request, f"Calibration #{result.pk}: {result.reason}")
+        return redirect(reverse("admin:comprehensive_lead_scoring") + "#calibration")
+    try:
+        accepted = calibration_accept(calibration_id=int(request.POST["accept_calibration"]), by=request.user)
+    except (ValueError, RuleCalibration.DoesNotExist):
+        messages.error(request, "That calibration does not exist.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"The proposed points are now rule version {accepted.accepted_version_id}. "
+                                  "Rescore all leads to apply them to the stored scores.")
+    return redirect(reverse("admin:comprehensive_lead_scoring") + "#calibration")
+
+
 class ThresholdsForm(forms.ModelForm):
     class Meta:
         model = ScoringSettings
@@ -88,6 +144,10 @@ def lead_scoring_view(request, *, admin_site):
         rescore_run_start(by=request.user)
         messages.success(request, "Rescoring all leads in the background; progress shows below.")
         return redirect("admin:comprehensive_lead_scoring")
+    if request.method == "POST" and ("calibrate" in request.POST or "accept_calibration" in request.POST):
+        if not can_rescore:
+            raise PermissionDenied
+        return _calibration_post(request)
     form = ThresholdsForm(request.POST or None, instance=settings)
     if request.method == "POST":
         if not can_change:
@@ -110,5 +170,6 @@ def lead_scoring_view(request, *, admin_site):
         "can_change_rules": request.user.has_perm("scoring.change_leadscoringrule"),
         "can_rescore": can_rescore,
         "runs": runs,
+        **calibration_shown(RuleCalibration.objects.select_related("created_by", "accepted_by").first()),
         "running": any(run.status in (RescoreRun.Status.QUEUED, RescoreRun.Status.RUNNING) for run in runs),
     }, status=400 if form.errors else 200)

@@ -280,6 +280,10 @@ PHOTO_RETENTION_DAYS = int(os.environ.get("PHOTO_RETENTION_DAYS", "90"))
 # converted when scoring rules are calibrated or a model is trained on outcomes
 # (leads.outcomes); a younger one has no outcome yet. Most bookings come within weeks.
 LEAD_STALE_AFTER_DAYS = int(os.environ.get("LEAD_STALE_AFTER_DAYS", "60"))
+# A calibration's proposed points may be accepted only if they rank the held-out
+# leads better than the current points by this much ROC AUC (leads.calibration):
+# less is within what chance gives on a few hundred leads.
+CALIBRATION_MIN_AUC_GAIN = float(os.environ.get("CALIBRATION_MIN_AUC_GAIN", "0.02"))
 
 # "legitimate_interest": visits are recorded from the first page (the default);
 # "strict": nothing is recorded until the visitor accepts the cookie banner.

@@ -466,3 +466,46 @@ class LeadScoreChange(models.Model):
 
     def __str__(self) -> str:
         return f"Lead {self.lead_id}: {self.score} ({self.level}) from {self.at:%d %b %Y %H:%M}"
+
+
+class RuleCalibration(models.Model):
+    """One calibration of the rules' points from outcomes (leads.calibration): each
+    rule's lift, the proposed points, and how they compare with the current ones on
+    leads held out; staff may accept a proposal as a new rule version."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        REFUSED = "refused", "Refused"
+        ACCEPTED = "accepted", "Accepted"
+
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    as_of = models.DateTimeField(help_text="Outcomes known by then were used.")
+    stale_after_days = models.PositiveIntegerField()
+    from_version = models.ForeignKey(
+        "scoring.RuleVersion", to_field="number", on_delete=models.PROTECT, related_name="+",
+        help_text="The rules calibrated.",
+    )
+    labelled = models.PositiveIntegerField(help_text="Leads with a known outcome.")
+    fitted = models.PositiveIntegerField(help_text="The older half: the proposal was fitted on them.")
+    held_out = models.PositiveIntegerField(help_text="The newer half: the proposal was judged on them.")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    reason = models.TextField(blank=True, help_text="Why the proposal may not be accepted.")
+    result = models.JSONField(default=dict)
+    accepted_version = models.ForeignKey(
+        "scoring.RuleVersion", to_field="number", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+    )
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        # Shown on the lead-scoring page; made and accepted by staff who may change the rules.
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"Calibration #{self.pk} of {self.created_at:%d %b %Y} ({self.get_status_display().lower()})"

@@ -1,0 +1,216 @@
+"""Calibrate the rules' points from outcomes (`manage.py calibrate_rules`, and the
+lead-scoring page's button): measure each rule's lift, propose points, show what they
+would do, and let staff accept them as a new rule version. Nothing changes by itself.
+
+The data: the leads with a known outcome (leads.outcomes), oldest first, split in
+two halves by when they were made, before anything is fitted. The first half fits
+the proposal (each rule's lift, which rules have enough examples, the regression:
+scoring.calibration); the second, untouched, is where the current points and the
+proposed ones are compared (ROC AUC, conversion of the top 20 %, the levels). A
+proposal may be accepted only if it ranks the held-out leads better than the current
+points by CALIBRATION_MIN_AUC_GAIN, with enough of them.
+
+Each lead is scored on its journey as it stood when its outcome became known (its
+first move to booked, won or lost; a stale lead's whole journey): what happened
+after cannot explain the outcome. Staff adjustments are left out: they are staff's
+knowledge, not a rule's. The visits' facts are rebuilt from the interactions (as
+leads.score_history does for a past date).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
+
+from interactions.models import UserInteraction, UserSession
+from leads.models import LeadStatus, LeadStatusChange, RuleCalibration
+from leads.outcomes import LabelledLead, outcome_labels
+from scoring import calibration, engine, incremental
+from scoring.models import LeadScoringRule
+from scoring.services import scoring_config
+from scoring.versions import rule_version_get, rule_version_record, ruleset_of
+
+CHUNK = 2000
+# The held-out half needs this many leads, and this many of each outcome, to judge by.
+MIN_HELD_OUT = 100
+MIN_HELD_OUT_EACH = 10
+
+
+@dataclass(frozen=True)
+class LeadJourney:
+    lead_id: int
+    converted: bool
+    steps: list[engine.Step]
+    facts: engine.SessionFacts
+
+
+def _outcome_moments(lead_ids: Sequence[int]) -> dict[int, datetime]:
+    """When each lead's outcome became known: its first move to booked, won or lost."""
+    rows = (LeadStatusChange.objects.filter(lead_id__in=lead_ids,
+                                            to_status__in=[LeadStatus.BOOKED, LeadStatus.WON, LeadStatus.LOST])
+            .values("lead_id").annotate(first=Min("changed_at")).values_list("lead_id", "first"))
+    return dict(rows)
+
+
+def lead_journeys_until_outcome(labelled: Sequence[LabelledLead], *, as_of: datetime) -> Iterator[LeadJourney]:
+    """Each labelled lead's journey up to its outcome (see the module docstring), a
+    chunk of leads at a time (a few queries a chunk, whatever the number of leads)."""
+    gap = timedelta(seconds=settings.VISIT_GAP_SECONDS)
+    for start in range(0, len(labelled), CHUNK):
+        chunk = labelled[start:start + CHUNK]
+        ids = [lead.lead_id for lead in chunk]
+        cutoffs = _outcome_moments(ids)
+        rows = defaultdict(list)
+        for row in (UserInteraction.objects.filter(lead_id__in=ids, created_at__lte=as_of)
+                    .exclude(interaction_type=engine.ADJUSTMENT)
+                    .order_by("lead_id", "created_at", "pk")
+                    .values_list("lead_id", "created_at", "interaction_type", "data", "engagement_seconds",
+                                 "session_id")):
+            rows[row[0]].append(row)
+        utm = {}
+        for lead_id, *campaign in (UserSession.objects.filter(lead_id__in=ids).order_by("lead_id", "-last_seen_at")
+                                   .values_list("lead_id", "utm_source", "utm_medium", "utm_campaign")):
+            utm.setdefault(lead_id, campaign)
+        for lead in chunk:
+            cutoff = cutoffs.get(lead.lead_id, as_of)
+            journey = [row for row in rows.get(lead.lead_id, []) if row[1] <= cutoff]
+            visits, last_seen = 0, {}
+            for _, created_at, _, _, _, session_id in journey:
+                if session_id not in last_seen or created_at - last_seen[session_id] >= gap:
+                    visits += 1
+                last_seen[session_id] = created_at
+            source, medium, campaign = utm.get(lead.lead_id, (None, None, None))
+            yield LeadJourney(
+                lead_id=lead.lead_id, converted=lead.converted,
+                steps=[engine.Step(kind, data) for _, _, kind, data, _, _ in journey],
+                facts=engine.SessionFacts(engagement_seconds=sum(row[4] for row in journey), visit_count=visits,
+                                          utm_source=source, utm_medium=medium, utm_campaign=campaign),
+            )
+
+
+def rules_held(journey: LeadJourney, ruleset: incremental.RuleSet) -> tuple[dict[str, int], int]:
+    """Which rules hold for the journey, each with its count (1 for a rule given once;
+    the occurrences for one given on every occurrence), whatever the bases' order;
+    and the journey's score under the rule set."""
+    state = incremental.journey_state(journey.steps, ruleset)
+    visits = journey.facts.as_facts()
+    held: dict[str, int] = {}
+    for compiled, patterns in zip(ruleset.compiled, state.patterns):
+        holding = [counts for pattern, counts in patterns.items()
+                   if not compiled.tests_visits or compiled.holds(pattern, visits)]
+        if holding:
+            held[compiled.rule.name] = sum(c[0] for c in holding) + any(c[1] for c in holding)
+    score = incremental.journey_score(state, ruleset, session_facts=journey.facts).points
+    return held, score
+
+
+def _score(journey: LeadJourney, ruleset: incremental.RuleSet) -> int:
+    state = incremental.journey_state(journey.steps, ruleset)
+    return incremental.journey_score(state, ruleset, session_facts=journey.facts).points
+
+
+def calibration_run(*, by=None, as_of: datetime | None = None, stale_after_days: int | None = None,
+                    save: bool = True) -> RuleCalibration:
+    """Measure, propose and compare (see the module docstring); the result is saved
+    (unless `save` is off) as a proposal, or as refused with the reason."""
+    as_of = as_of or timezone.now()
+    stale_after_days = settings.LEAD_STALE_AFTER_DAYS if stale_after_days is None else stale_after_days
+    config = scoring_config()
+    version = rule_version_get(config.version)
+    rules = version.engine_rules()
+    ruleset = ruleset_of(version)
+    thresholds = version.scoring_settings().thresholds()
+
+    labelled = outcome_labels(as_of=as_of, stale_after_days=stale_after_days)
+    half = len(labelled) // 2
+    fitting, held_out = labelled[:half], labelled[half:]
+    held, converted = [], []
+    for journey in lead_journeys_until_outcome(fitting, as_of=as_of):
+        held.append(rules_held(journey, ruleset)[0])
+        converted.append(journey.converted)
+
+    lifts = [calibration.rule_lift(rule.name, [rule.name in h for h in held], converted) for rule in rules]
+    calibrated = {lift.rule for lift in lifts if lift.enough}
+    proposed = calibration.points_proposed(rules, held, converted, calibrated=calibrated) if calibrated else {}
+    proposed_rules = [engine.Rule(name=r.name, kind=r.kind, condition=r.condition,
+                                  points=proposed.get(r.name, r.points), per_occurrence=r.per_occurrence)
+                      for r in rules]
+    proposed_ruleset = incremental.RuleSet(proposed_rules)
+
+    current_scores, proposed_scores, outcomes = [], [], []
+    for journey in lead_journeys_until_outcome(held_out, as_of=as_of):
+        current_scores.append(_score(journey, ruleset))
+        proposed_scores.append(_score(journey, proposed_ruleset))
+        outcomes.append(journey.converted)
+    current = calibration.ranking_quality(current_scores, outcomes, thresholds=thresholds)
+    suggested = calibration.ranking_quality(proposed_scores, outcomes, thresholds=thresholds)
+
+    reason = _refusal(calibrated=calibrated, proposed=proposed, rules=rules, current=current, suggested=suggested)
+    result = RuleCalibration(
+        created_by=by if by is not None and getattr(by, "is_authenticated", False) else None,
+        as_of=as_of, stale_after_days=stale_after_days, from_version_id=version.number,
+        labelled=len(labelled), fitted=len(fitting), held_out=len(held_out),
+        status=RuleCalibration.Status.REFUSED if reason else RuleCalibration.Status.PROPOSED, reason=reason,
+        result={
+            "rules": [
+                {"rule": rule.name, "kind": rule.kind, "per_occurrence": rule.per_occurrence, "current": rule.points,
+                 "proposed": proposed.get(rule.name), "lift": lift.as_data()}
+                for rule, lift in zip(rules, lifts)
+            ],
+            "current": current.as_data(),
+            "proposed": suggested.as_data(),
+            "min_auc_gain": settings.CALIBRATION_MIN_AUC_GAIN,
+        },
+    )
+    if save:
+        result.save()
+    return result
+
+
+def _refusal(*, calibrated, proposed, rules, current, suggested) -> str:
+    if current.leads < MIN_HELD_OUT or min(current.converted, current.leads - current.converted) < MIN_HELD_OUT_EACH:
+        return (f"Too few leads with a known outcome to judge a proposal: {current.leads} held out "
+                f"({current.converted} converted); at least {MIN_HELD_OUT}, with {MIN_HELD_OUT_EACH} of each "
+                "outcome, are needed.")
+    if not calibrated:
+        return "No rule has enough examples to propose points for."
+    if all(proposed.get(rule.name, rule.points) == rule.points for rule in rules):
+        return "The proposal is the current points."
+    gain = (suggested.auc or 0) - (current.auc or 0)
+    if gain < settings.CALIBRATION_MIN_AUC_GAIN:
+        return (f"The proposed points do not rank the held-out leads better: ROC AUC {suggested.auc:.3f} against "
+                f"{current.auc:.3f} now (at least {settings.CALIBRATION_MIN_AUC_GAIN:+.2f} is needed).")
+    return ""
+
+
+@transaction.atomic
+def calibration_accept(*, calibration_id: int, by) -> RuleCalibration:
+    """Give the rules the proposal's points, as one new rule version. Refused for a
+    proposal that was refused or accepted already, or made from rules since changed."""
+    proposal = RuleCalibration.objects.select_for_update().get(pk=calibration_id)
+    if proposal.status != RuleCalibration.Status.PROPOSED:
+        raise ValidationError(f"Calibration #{proposal.pk} cannot be accepted: it is {proposal.get_status_display().lower()}.")
+    if rule_version_record().number != proposal.from_version_id:
+        raise ValidationError(f"The rules changed since calibration #{proposal.pk} was made from version "
+                              f"{proposal.from_version_id}: calibrate again.")
+    for rule in LeadScoringRule.objects.filter(name__in=[row["rule"] for row in proposal.result["rules"]]):
+        points = next(row["proposed"] for row in proposal.result["rules"] if row["rule"] == rule.name)
+        if points is not None and points != rule.points:
+            rule.points = points
+            rule.full_clean()
+            rule.save()
+    version = rule_version_record(by=by, note=f"Points calibrated from outcomes (calibration #{proposal.pk})")
+    proposal.status = RuleCalibration.Status.ACCEPTED
+    proposal.accepted_version_id = version.number
+    proposal.accepted_by = by if by is not None and getattr(by, "is_authenticated", False) else None
+    proposal.accepted_at = timezone.now()
+    proposal.save(update_fields=["status", "accepted_version", "accepted_by", "accepted_at"])
+    return proposal
