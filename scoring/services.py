@@ -47,11 +47,21 @@ class ScoringConfig:
     def thresholds(self) -> engine.Thresholds:
         return self.settings.thresholds()
 
+    @property
+    def half_life_days(self) -> int | None:
+        """Score decay's half-life (None: scores do not fade); the rule set has it too."""
+        return self.ruleset.half_life_days
+
+
+def _config_load() -> ScoringConfig:
+    settings_row = scoring_settings_get()
+    # The half-life goes into the rule set: decay changes what its states hold.
+    ruleset = RuleSet(rules_active(), half_life_days=settings_row.score_half_life_days)
+    return ScoringConfig(ruleset=ruleset, settings=settings_row)
+
 
 _config: SharedCopy[ScoringConfig] = SharedCopy(
-    CONFIG_VERSION_KEY,
-    lambda: ScoringConfig(ruleset=RuleSet(rules_active()), settings=scoring_settings_get()),
-    check_setting="SCORING_CONFIG_CHECK_SECONDS",
+    CONFIG_VERSION_KEY, _config_load, check_setting="SCORING_CONFIG_CHECK_SECONDS",
 )
 
 
