@@ -2,6 +2,7 @@
 bring every lead's score to what it is worth now, levels included, without
 overwriting a score the tracker wrote meanwhile."""
 
+import json
 from datetime import timedelta
 from io import StringIO
 
@@ -223,3 +224,31 @@ def test_the_half_life_is_exported_and_loaded_with_the_settings():
     summary = scoring_rules_load(document=document)
     assert summary.settings_changes == ("score_half_life_days: 30 -> None",)
     assert ScoringSettings.objects.get().score_half_life_days is None
+
+
+def test_an_imported_old_journey_is_scored_at_its_own_time_and_shows_its_decayed_score_after_a_pass(tmp_path):
+    """Each imported row keeps the score it had when it happened; the lead shows what
+    the journey is worth now once a pass has run."""
+    from interactions.models import UserInteraction
+
+    scoring_settings_change(score_half_life_days=30)
+    when = (timezone.now() - timedelta(days=60)).replace(microsecond=0)
+    records = [
+        {"id": 1, "session_id": "J1", "timestamp": when.isoformat(), "type": "price_calc",
+         "procedures": ["botox", "lip-filler"]},
+        {"id": 2, "session_id": "J1", "timestamp": (when + timedelta(minutes=4)).isoformat(), "type": "contact",
+         "email": "ana@example.com", "consent": True},
+    ]
+    path = tmp_path / "export.jsonl"
+    path.write_text("\n".join(json.dumps(record) for record in records) + "\n")
+    call_command("import_interactions", str(path), stdout=StringIO(), stderr=StringIO())
+
+    assert UserInteraction.objects.get(external_id="legacy:1").score == 70 + 15  # as of its own time
+    decay_now()
+
+    # Two half-lives on: a base of 70 -> 17.5 -> 18 (the enquiry's, four minutes younger, ties the
+    # quote's and comes first), 15 -> 3.75 -> 4.
+    lead = Lead.objects.get()
+    assert stored(lead) == (22, "low")
+    assert lead.score_reasons == [{"rule": "Explicit enquiry", "points": 18, "occurrences": 1},
+                                  {"rule": "Multiple procedures", "points": 4, "occurrences": 1}]
