@@ -252,3 +252,52 @@ def test_an_imported_old_journey_is_scored_at_its_own_time_and_shows_its_decayed
     assert stored(lead) == (22, "low")
     assert lead.score_reasons == [{"rule": "Explicit enquiry", "points": 18, "occurrences": 1},
                                   {"rule": "Multiple procedures", "points": 4, "occurrences": 1}]
+
+
+def test_the_half_life_is_set_in_the_admins_decay_section_which_starts_the_schedule(
+    client, settings, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth import get_user_model
+
+    settings.TASKS = DATABASE_TASKS
+    get_user_model().objects.create_superuser("boss", "boss@example.com", "pw-12345-x")
+    client.login(username="boss", password="pw-12345-x")
+    row, _ = ScoringSettings.objects.get_or_create(pk=1)
+    page = client.get(f"/admin/scoring/scoringsettings/{row.pk}/change/").content.decode()
+    assert "Decay" in page and "halved after this many days" in page
+
+    form = {name: getattr(row, name) for name in (
+        "medium_threshold", "high_threshold", "contact_prompt_threshold", "contact_prompt_cooldown_minutes",
+        "contact_prompt_max_shows")}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/scoring/scoringsettings/{row.pk}/change/",
+                               {**form, "score_half_life_days": "0"})
+    assert response.status_code == 200 and "Ensure this value is greater than or equal to 1." in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/scoring/scoringsettings/{row.pk}/change/",
+                               {**form, "score_half_life_days": "30"})
+
+    assert response.status_code == 302
+    assert ScoringSettings.objects.get().score_half_life_days == 30
+    assert queued_decay_runs().count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_queued_run_is_run_by_the_database_worker(settings):
+    """The real worker: it runs the queued pass, which queues the next. (PostgreSQL:
+    the worker closes its connection between tasks, which ends SQLite's in-memory test database.)"""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the worker closes the connection, which ends SQLite's in-memory test database")
+    settings.TASKS = DATABASE_TASKS
+    lead = make_lead("face@example.com", "face_analysis", days_ago=30)
+    scoring_settings_change(score_half_life_days=30)  # outside a transaction: queued at once
+    assert queued_decay_runs().count() == 1
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--max-tasks", "1", stdout=StringIO(),
+                 stderr=StringIO())
+
+    assert stored(lead) == (40, "medium")
+    assert DBTaskResult.objects.filter(task_path=decay_scores.module_path, status="SUCCESSFUL").count() == 1
+    assert queued_decay_runs().count() == 1  # the next one, an interval on
