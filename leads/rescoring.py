@@ -192,7 +192,9 @@ def _chunk_rescore(lead_ids: Sequence[int], *, config: ScoringConfig, dry_run: b
     next event need not read its journey.
 
     `from_states`: a lead whose stored state is current is scored from it (one query
-    for the visits' facts instead of the journeys), and written with it as it was."""
+    for the visits' facts instead of the journeys), and written with it as it was; a
+    lead whose state had to be folded is written with its new one even if its score
+    stays, so the next pass need not fold it again."""
     with _collector_paused():
         return _chunk_rescore_now(lead_ids, config=config, dry_run=dry_run, from_states=from_states)
 
@@ -221,15 +223,17 @@ def _chunk_rescore_now(lead_ids: Sequence[int], *, config: ScoringConfig, dry_ru
     columns = ["pk", "lead_score", "engagement_level", Cast("score_reasons", TextField()), "high_intent_notified_at",
                "status", "journey_version"]
     leads = list(Lead.objects.filter(pk__in=lead_ids).order_by("pk").values_list(
-        *columns, *(["scoring_state"] if from_states else [])))
+        *columns, *(["updated_at", "scoring_state"] if from_states else [])))
     ruleset = config.ruleset
     states: dict[int, incremental.JourneyState] = {}
+    updated: dict[int, datetime] = {}  # from_states: when each lead last changed
     if from_states:
         for row in leads:
+            updated[row[0]] = row[-2]
             state = incremental.state_from_data(row[-1], ruleset)
             if state is not None:
                 states[row[0]] = state
-        leads = [row[:-1] for row in leads]
+        leads = [row[:-2] for row in leads]
     decays = ruleset.half_life_seconds is not None
     journeys = lead_journeys(lead_ids=[row[0] for row in leads if row[0] not in states], times=decays)
     visits = lead_visit_facts(lead_ids=list(states)) if states else {}
@@ -254,15 +258,21 @@ def _chunk_rescore_now(lead_ids: Sequence[int], *, config: ScoringConfig, dry_ru
             changes.append((pk, f"{level}->{result.level}" if result.level != level else ""))
         new_reasons = result.reasons_as_data()
         crossing = result.level == EngagementLevel.HIGH and notified_at is None
+        changed_at = now
         if not crossing and (points, level) == (result.points, result.level) and json.loads(reasons) == new_reasons:
-            continue
+            if not from_states or pk in states:
+                continue
+            # A decay pass stores a state it had to fold even so (the next pass reads it instead),
+            # leaving updated_at alone: the lead did not change.
+            changed_at = updated[pk]
         if crossing:
             notified_at = now
             # As lead_apply_score: after a rule change, only a lead still being worked is worth an e-mail.
             if status in LeadStatus.open_values():
                 notify.append(pk)
         rows.append(
-            (pk, result.points, result.level, new_reasons, notified_at, now, state.as_data(), version + 1, version)
+            (pk, result.points, result.level, new_reasons, notified_at, changed_at, state.as_data(), version + 1,
+             version)
         )
     if dry_run:  # a dry run writes nothing and tells nobody
         written = {row[0] for row in rows}

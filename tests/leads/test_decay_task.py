@@ -70,19 +70,25 @@ def test_the_task_halves_the_points_of_interactions_one_half_life_old_and_the_le
 
 
 def test_a_second_pass_reads_the_stored_states_not_the_interactions(month_old_face_analysis, monkeypatch):
-    """After the first pass (which folds each journey once, the half-life being new),
-    a lead's current state is all a pass needs."""
+    """After the first pass (which folds each journey once, the half-life being new,
+    and stores the state even where the score stays), a lead's current state is all
+    a pass needs."""
     from leads import rescoring
 
+    unchanged = make_lead("search@example.com", "search")  # 0 points, with decay or without
     scoring_settings_change(score_half_life_days=30)
-    decay_now()
+    assert "1 of 2 leads changed" in decay_now()
+    updated_at = unchanged.updated_at
+    unchanged.refresh_from_db()
+    assert unchanged.scoring_state["ruleset"] == rescoring.scoring_config().ruleset.fingerprint
+    assert unchanged.updated_at == updated_at  # its state was stored, but the lead did not change
 
     def unread(**kwargs):
         assert not kwargs["lead_ids"], "a lead with a current state had its journey read"
         return {}
 
     monkeypatch.setattr(rescoring, "lead_journeys", unread)
-    assert "0 of 1 lead changed" in decay_now()
+    assert "0 of 2 leads changed" in decay_now()
     assert stored(month_old_face_analysis) == (40, "medium")
 
 
