@@ -370,10 +370,14 @@ def _journey_step_decaying(state: JourneyState, step: engine.Step, ruleset: Rule
                 seen[4] = moment
         else:
             seen[0] += 1
-            # The sum moves to this use's time (older by dt, its uses weigh less), plus this use.
-            # A step older than the last use moves it back: the same sum, read from another time.
-            seen[2] = 1.0 if seen[3] is None else seen[2] * engine.decay_weight(moment - seen[3], half_life) + 1.0
-            seen[3] = moment
+            if seen[3] is None:
+                seen[2], seen[3] = 1.0, moment
+            elif moment >= seen[3]:
+                # The sum moves to this use's time (the earlier uses weigh less by then), plus this use.
+                seen[2], seen[3] = seen[2] * engine.decay_weight(moment - seen[3], half_life) + 1.0, moment
+            else:
+                # A use older than the last (steps come oldest first, but to be safe): its weight at the last's time.
+                seen[2] += engine.decay_weight(seen[3] - moment, half_life)
 
 
 def journey_state(steps: Iterable[engine.Step], ruleset: RuleSet) -> JourneyState:

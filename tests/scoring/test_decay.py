@@ -154,3 +154,17 @@ def test_without_a_half_life_scores_are_todays_exactly():
     assert incremental.journey_score(incremental.journey_state(steps, ruleset), ruleset, now=NOW) == today
     assert reasons(today) == {"Face analysis": 80, "Immediate urgency": 25, "Each further interaction": 10,
                               "Read a page": 10}
+
+
+def test_a_step_older_than_the_last_use_still_counts_at_its_own_age():
+    """Steps come oldest first; one that does not (years older, a one-day half-life:
+    its weight the other way would overflow a float) is still weighed by its age."""
+    ruleset = incremental.RuleSet([FURTHER], half_life_days=1)
+    steps = [Step("ai_recommendation", {}, days_ago(1)), Step("face_analysis", {}, NOW),
+             Step("cost_calculator", {}, days_ago(3000)), Step("appointment_booking", {}, days_ago(1))]
+
+    state = incremental.journey_state(steps, ruleset)
+
+    # Three further tools: now (1), 3000 days ago (0) and a day ago (1/2): 5 * 1.5 = 7.5 -> 8.
+    assert incremental.journey_score(state, ruleset, now=NOW).reasons == (engine.Reason("Each further interaction", 8, 3),)
+    assert engine.score_journey(steps, rules=[FURTHER], now=NOW, half_life_days=1).points == 8
