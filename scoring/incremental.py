@@ -44,6 +44,9 @@ from typing import Any
 
 from scoring import engine
 
+# Not raised for decay: a decaying state is only ever read by a rule set with its
+# half-life (the fingerprint names it), and a state without decay is unchanged, so
+# raising it would make every lead's next event fold its journey for nothing.
 STATE_FORMAT = 1
 
 # The facts an interaction carries itself; any other field is a fact of the visits.
