@@ -303,6 +303,9 @@ INTERACTION_LOG_TOTALS = "leads.rollups.interaction_totals"
 # Each process keeps the scoring rules and settings in memory and checks the shared
 # cache for a change at most this often (scoring.services.scoring_config).
 SCORING_CONFIG_CHECK_SECONDS = float(os.environ.get("SCORING_CONFIG_CHECK_SECONDS", "1"))
+# While a score half-life is set, the decay task recomputes every lead's score this
+# often (leads.decay): a score is at most this stale between a patient's events.
+SCORE_DECAY_INTERVAL_MINUTES = int(os.environ.get("SCORE_DECAY_INTERVAL_MINUTES", "60"))
 
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION

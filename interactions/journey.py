@@ -106,17 +106,20 @@ def journey_step(
     if event.interaction_type != engine.ADJUSTMENT:
         session.last_seen_at = max(session.last_seen_at, event.occurred_at)
 
-    incremental.journey_step(journey.state, engine.Step(event.interaction_type, event.data), ruleset)
+    incremental.journey_step(journey.state, engine.Step(event.interaction_type, event.data, event.occurred_at), ruleset)
     journey.state.last_at = max(journey.state.last_at, stamp(event.occurred_at))
-    result = journey_score(session, journey, ruleset=ruleset, thresholds=thresholds)
+    # As of the event's own time: with decay, what the journey was worth when it happened.
+    result = journey_score(session, journey, ruleset=ruleset, thresholds=thresholds, now=event.occurred_at)
     session.score, session.engagement_level = result.points, result.level
     return result
 
 
 def journey_score(
-    session, journey: LiveJourney, *, ruleset: incremental.RuleSet, thresholds: engine.Thresholds
+    session, journey: LiveJourney, *, ruleset: incremental.RuleSet, thresholds: engine.Thresholds,
+    now: datetime | None = None,
 ) -> engine.ScoreResult:
-    """The journey's score now; the first-touch campaign is the session's."""
+    """The journey's score as of `now` (with decay; None: as of its newest step); the
+    first-touch campaign is the session's."""
     facts = engine.SessionFacts(
         engagement_seconds=journey.engagement_seconds,
         visit_count=journey.visit_count,
@@ -124,7 +127,7 @@ def journey_score(
         utm_medium=session.utm_medium,
         utm_campaign=session.utm_campaign,
     )
-    return incremental.journey_score(journey.state, ruleset, session_facts=facts, thresholds=thresholds)
+    return incremental.journey_score(journey.state, ruleset, session_facts=facts, thresholds=thresholds, now=now)
 
 
 def journey_add(
@@ -150,6 +153,7 @@ def journey_add(
     if not later:
         return result, result
     _journey_catch_up(journey, later, ruleset=ruleset)
-    now = journey_score(session, journey, ruleset=ruleset, thresholds=thresholds)
+    # As of the event's time too, which is before the later steps: read at the newest of them.
+    now = journey_score(session, journey, ruleset=ruleset, thresholds=thresholds, now=event.occurred_at)
     session.score, session.engagement_level = now.points, now.level
     return result, now

@@ -103,19 +103,38 @@ class Journey:
     last_at: datetime | None = None  # when the newest step happened
 
 
-def lead_journeys(*, lead_ids: Iterable[int]) -> dict[int, Journey]:
+def lead_journeys(*, lead_ids: Iterable[int], times: bool = False) -> dict[int, Journey]:
     """The journeys of these leads, read with no locks: on PostgreSQL in one query,
-    elsewhere in three."""
+    elsewhere in three. With `times`, each step carries when it happened (Step.at:
+    POSIX seconds), which score decay needs; without, none is read."""
     lead_ids = list(lead_ids)
     if connections[router.db_for_read(UserInteraction)].vendor == "postgresql":
-        return _lead_journeys_postgresql(lead_ids)
+        return _lead_journeys_postgresql(lead_ids, times=times)
     steps: dict[int, list] = defaultdict(list)
     last_at: dict[int, datetime] = {}
     rows = (UserInteraction.objects.filter(lead_id__in=lead_ids).order_by("lead_id", "created_at", "pk")
             .values_list("lead_id", "interaction_type", "data", "created_at"))
     for lead_id, kind, data, created_at in rows:
-        steps[lead_id].append(Step(kind, data))
+        steps[lead_id].append(Step(kind, data, created_at.timestamp()) if times else Step(kind, data))
         last_at[lead_id] = created_at
+    facts = _lead_visit_facts_orm(lead_ids)
+    return {
+        lead_id: Journey(steps=steps.get(lead_id, []), last_at=last_at.get(lead_id), session_facts=facts[lead_id])
+        for lead_id in lead_ids
+    }
+
+
+def lead_visit_facts(*, lead_ids: Iterable[int]) -> dict[int, SessionFacts]:
+    """lead_journeys' session facts alone, for leads whose scoring state already holds
+    what their steps say (a decay pass): their interactions are not read."""
+    lead_ids = list(lead_ids)
+    if connections[router.db_for_read(UserInteraction)].vendor == "postgresql":
+        return {lead_id: journey.session_facts
+                for lead_id, journey in _lead_journeys_postgresql(lead_ids, steps=False).items()}
+    return _lead_visit_facts_orm(lead_ids)
+
+
+def _lead_visit_facts_orm(lead_ids: list[int]) -> dict[int, SessionFacts]:
     totals = {
         row["lead_id"]: row
         for row in UserSession.objects.filter(lead_id__in=lead_ids).order_by().values("lead_id")
@@ -126,18 +145,18 @@ def lead_journeys(*, lead_ids: Iterable[int]) -> dict[int, Journey]:
     for row in (UserSession.objects.filter(lead_id__in=lead_ids).order_by("lead_id", "-last_seen_at", "-pk")
                 .values("lead_id", "utm_source", "utm_medium", "utm_campaign")):
         latest.setdefault(row["lead_id"], row)
-    journeys = {}
+    facts = {}
     for lead_id in lead_ids:
         total, utm = totals.get(lead_id), latest.get(lead_id, {})
-        journeys[lead_id] = Journey(steps=steps.get(lead_id, []), last_at=last_at.get(lead_id), session_facts=SessionFacts(
+        facts[lead_id] = SessionFacts(
             # A lead with no session is scored as one fresh visit (UserSession's defaults).
             engagement_seconds=total["engagement_seconds"] if total else 0,
             visit_count=total["visit_count"] if total else 1,
             utm_source=utm.get("utm_source", ""),
             utm_medium=utm.get("utm_medium", ""),
             utm_campaign=utm.get("utm_campaign", ""),
-        ))
-    return journeys
+        )
+    return facts
 
 
 # Each lead's steps (as one JSON array), sessions' totals and latest session, looked
@@ -145,13 +164,9 @@ def lead_journeys(*, lead_ids: Iterable[int]) -> dict[int, Journey]:
 # as a sequential scan of every interaction (the rows of 2,000 leads lie on as many
 # pages): at 1 million interactions, 250 ms a chunk instead of 40.
 _JOURNEYS_SQL = """
-SELECT l.id, j.steps, j.last_at, t.engagement_seconds, t.visit_count, s.utm_source, s.utm_medium, s.utm_campaign
+SELECT l.id, {steps}, t.engagement_seconds, t.visit_count, s.utm_source, s.utm_medium, s.utm_campaign
 FROM unnest(%s::bigint[]) AS l(id)
-LEFT JOIN LATERAL (
-    SELECT json_agg(json_build_array(i.interaction_type, i.data) ORDER BY i.created_at, i.id)::text AS steps,
-           max(i.created_at) AS last_at
-    FROM interactions_userinteraction i WHERE i.lead_id = l.id
-) j ON true
+{steps_join}
 LEFT JOIN LATERAL (
     SELECT sum(t.engagement_seconds) AS engagement_seconds, sum(t.visit_count) AS visit_count
     FROM interactions_usersession t WHERE t.lead_id = l.id
@@ -161,18 +176,38 @@ LEFT JOIN LATERAL (
     WHERE s.lead_id = l.id ORDER BY s.last_seen_at DESC, s.id DESC LIMIT 1
 ) s ON true
 """
+_STEPS_JOIN = """
+LEFT JOIN LATERAL (
+    SELECT json_agg(json_build_array({step}) ORDER BY i.created_at, i.id)::text AS steps,
+           max(i.created_at) AS last_at
+    FROM interactions_userinteraction i WHERE i.lead_id = l.id
+) j ON true
+"""
+_STEP = "i.interaction_type, i.data"
+_STEP_TIMED = _STEP + ", extract(epoch FROM i.created_at)"
+_JOURNEYS_SQL_BY_KIND = {
+    (True, False): _JOURNEYS_SQL.format(steps="j.steps, j.last_at", steps_join=_STEPS_JOIN.format(step=_STEP)),
+    (True, True): _JOURNEYS_SQL.format(steps="j.steps, j.last_at", steps_join=_STEPS_JOIN.format(step=_STEP_TIMED)),
+    (False, False): _JOURNEYS_SQL.format(steps="NULL, NULL", steps_join=""),
+}
 
 
-def _lead_journeys_postgresql(lead_ids: list[int]) -> dict[int, Journey]:
+def _lead_journeys_postgresql(lead_ids: list[int], *, times: bool = False, steps: bool = True) -> dict[int, Journey]:
     connection = connections[router.db_for_read(UserInteraction)]
     journeys = {}
     with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
         # The plan's estimated cost crosses jit_above_cost: compiling it took as long as running it.
         cursor.execute("SET LOCAL jit = off")
-        cursor.execute(_JOURNEYS_SQL, [lead_ids])
-        for lead_id, steps, last_at, engagement_seconds, visit_count, source, medium, campaign in cursor:
+        cursor.execute(_JOURNEYS_SQL_BY_KIND[steps, times and steps], [lead_ids])
+        for lead_id, rows, last_at, engagement_seconds, visit_count, source, medium, campaign in cursor:
+            if not rows:
+                found = []
+            elif times:
+                found = [Step(kind, data, at) for kind, data, at in json.loads(rows)]
+            else:
+                found = [Step(kind, data) for kind, data in json.loads(rows)]
             journeys[lead_id] = Journey(
-                steps=[Step(kind, data) for kind, data in json.loads(steps)] if steps else [],
+                steps=found,
                 last_at=last_at,
                 session_facts=SessionFacts(
                     # A lead with no session is scored as one fresh visit (UserSession's defaults).

@@ -153,7 +153,7 @@ def journey_stored_steps(session: UserSession) -> list[tuple[datetime, engine.St
     rows = journey_interactions(session=session).order_by("created_at", "pk").values_list(
         "created_at", "interaction_type", "data"
     )
-    return [(created_at, engine.Step(kind, data)) for created_at, kind, data in rows]
+    return [(created_at, engine.Step(kind, data, created_at)) for created_at, kind, data in rows]
 
 
 def track_user_interaction(

@@ -50,6 +50,7 @@ class LeadJourney:
     converted: bool
     steps: list[engine.Step]
     facts: engine.SessionFacts
+    cutoff: datetime  # scored as of then (score decay)
 
 
 def _outcome_moments(lead_ids: Sequence[int]) -> dict[int, datetime]:
@@ -90,7 +91,8 @@ def lead_journeys_until_outcome(labelled: Sequence[LabelledLead], *, as_of: date
             source, medium, campaign = utm.get(lead.lead_id, (None, None, None))
             yield LeadJourney(
                 lead_id=lead.lead_id, converted=lead.converted,
-                steps=[engine.Step(kind, data) for _, _, kind, data, _, _ in journey],
+                steps=[engine.Step(kind, data, at=created_at) for _, created_at, kind, data, _, _ in journey],
+                cutoff=cutoff,
                 facts=engine.SessionFacts(engagement_seconds=sum(row[4] for row in journey), visit_count=visits,
                                           utm_source=source, utm_medium=medium, utm_campaign=campaign),
             )
@@ -108,13 +110,15 @@ def rules_held(journey: LeadJourney, ruleset: incremental.RuleSet) -> tuple[dict
                    if not compiled.tests_visits or compiled.holds(pattern, visits)]
         if holding:
             held[compiled.rule.name] = sum(c[0] for c in holding) + any(c[1] for c in holding)
-    score = incremental.journey_score(state, ruleset, session_facts=journey.facts).points
-    return held, score
+    return held, _score_of(state, journey, ruleset)
 
 
 def _score(journey: LeadJourney, ruleset: incremental.RuleSet) -> int:
-    state = incremental.journey_state(journey.steps, ruleset)
-    return incremental.journey_score(state, ruleset, session_facts=journey.facts).points
+    return _score_of(incremental.journey_state(journey.steps, ruleset), journey, ruleset)
+
+
+def _score_of(state: incremental.JourneyState, journey: LeadJourney, ruleset: incremental.RuleSet) -> int:
+    return incremental.journey_score(state, ruleset, session_facts=journey.facts, now=journey.cutoff).points
 
 
 def calibration_run(*, by=None, as_of: datetime | None = None, stale_after_days: int | None = None,
@@ -143,7 +147,7 @@ def calibration_run(*, by=None, as_of: datetime | None = None, stale_after_days:
     proposed_rules = [engine.Rule(name=r.name, kind=r.kind, condition=r.condition,
                                   points=proposed.get(r.name, r.points), per_occurrence=r.per_occurrence)
                       for r in rules]
-    proposed_ruleset = incremental.RuleSet(proposed_rules)
+    proposed_ruleset = incremental.RuleSet(proposed_rules, half_life_days=ruleset.half_life_days)
 
     current_scores, proposed_scores, outcomes = [], [], []
     for journey in lead_journeys_until_outcome(held_out, as_of=as_of):

@@ -27,7 +27,7 @@ from django.utils import timezone
 from core.bulk import bulk_insert, bulk_update_rows
 from interactions.journey import stamp
 from interactions.models import EngagementLevel
-from interactions.selectors import lead_journeys
+from interactions.selectors import lead_journeys, lead_visit_facts
 from leads.models import Lead, LeadScoreChange, LeadStatus, RescoreRun, ScoreChangeCause
 from leads.tasks import notify_staff_of_high_intent_leads, rescore_all_leads
 from scoring import incremental
@@ -98,10 +98,16 @@ def leads_rescore_bulk(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     on_progress: Callable[[int, int], None] | None = None,
     workers: int = DEFAULT_WORKERS,
+    from_states: bool = False,
 ) -> RescoreSummary:
     """Rescore many leads (the bulk counterpart of `leads.services.lead_rescore`,
     which rescores one): each lead's whole journey; with `dry_run`, work out what
-    would change and save nothing.
+    would change and save nothing. Scores are as of now: with score decay on, older
+    interactions weigh less.
+
+    `from_states` (a decay pass, leads.decay): a lead whose stored scoring state is
+    current (built with these rules and half-life) is scored from it, as of now,
+    without reading its interactions; only the others' journeys are read.
 
     Leads are taken in chunks (`_chunk_rescore`). On PostgreSQL, outside any
     transaction of the caller's and from a process with no other thread, `workers`
@@ -114,9 +120,9 @@ def leads_rescore_bulk(
     connection = connections[router.db_for_write(Lead)]
     if (workers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
             and _threads_running() == 1):
-        done = _in_processes(chunks, config=config, dry_run=dry_run, workers=workers)
+        done = _in_processes(chunks, config=config, dry_run=dry_run, workers=workers, from_states=from_states)
     else:
-        done = (_chunk_rescore(chunk, config=config, dry_run=dry_run) for chunk in chunks)
+        done = (_chunk_rescore(chunk, config=config, dry_run=dry_run, from_states=from_states) for chunk in chunks)
     total = _ChunkSummary()
     for chunk in done:
         total.add(chunk)
@@ -168,7 +174,8 @@ def _id_chunks(leads: QuerySet[Lead], chunk_size: int) -> Iterator[list[int]]:
         last = ids[-1]
 
 
-def _chunk_rescore(lead_ids: Sequence[int], *, config: ScoringConfig, dry_run: bool) -> _ChunkSummary:
+def _chunk_rescore(lead_ids: Sequence[int], *, config: ScoringConfig, dry_run: bool,
+                   from_states: bool = False) -> _ChunkSummary:
     """Rescore these leads: four queries whatever the chunk's size, none holding a
     lock for longer than its own statement. The leads as they are, then their
     journeys (interactions.selectors.lead_journeys), then one UPDATE (core.bulk) of
@@ -183,9 +190,14 @@ def _chunk_rescore(lead_ids: Sequence[int], *, config: ScoringConfig, dry_run: b
     A lead left as it was keeps its incremental scoring state: if the rules changed,
     the state names the old ones, and the lead's next event folds the journey once
     (interactions.journey.journey_add). A lead written gets its fresh state, so its
-    next event need not read its journey."""
+    next event need not read its journey.
+
+    `from_states`: a lead whose stored state is current is scored from it (one query
+    for the visits' facts instead of the journeys), and written with it as it was; a
+    lead whose state had to be folded is written with its new one even if its score
+    stays, so the next pass need not fold it again."""
     with _collector_paused():
-        return _chunk_rescore_now(lead_ids, config=config, dry_run=dry_run)
+        return _chunk_rescore_now(lead_ids, config=config, dry_run=dry_run, from_states=from_states)
 
 
 @contextmanager
@@ -204,50 +216,77 @@ def _collector_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _chunk_rescore_now(lead_ids: Sequence[int], *, config: ScoringConfig, dry_run: bool) -> _ChunkSummary:
+def _chunk_rescore_now(lead_ids: Sequence[int], *, config: ScoringConfig, dry_run: bool,
+                       from_states: bool = False) -> _ChunkSummary:
     summary = _ChunkSummary()
     # The leads before their journeys: an event stored after this read moved the version.
     # Their reasons as JSON text, read only for a lead whose score and level stay.
-    leads = Lead.objects.filter(pk__in=lead_ids).order_by("pk").values_list(
-        "pk", "lead_score", "engagement_level", Cast("score_reasons", TextField()), "high_intent_notified_at",
-        "status", "journey_version",
-    )
-    leads = list(leads)
-    journeys = lead_journeys(lead_ids=[row[0] for row in leads])
+    columns = ["pk", "lead_score", "engagement_level", Cast("score_reasons", TextField()), "high_intent_notified_at",
+               "status", "journey_version"]
+    leads = list(Lead.objects.filter(pk__in=lead_ids).order_by("pk").values_list(
+        *columns, *(["updated_at", "scoring_state"] if from_states else [])))
+    ruleset = config.ruleset
+    states: dict[int, incremental.JourneyState] = {}
+    updated: dict[int, datetime] = {}  # from_states: when each lead last changed
+    if from_states:
+        for row in leads:
+            updated[row[0]] = row[-2]
+            state = incremental.state_from_data(row[-1], ruleset)
+            if state is not None:
+                states[row[0]] = state
+        leads = [row[:-2] for row in leads]
+    decays = ruleset.half_life_seconds is not None
+    journeys = lead_journeys(lead_ids=[row[0] for row in leads if row[0] not in states], times=decays)
+    visits = lead_visit_facts(lead_ids=list(states)) if states else {}
     now = timezone.now()
     rows: list[tuple] = []
     changes: list[tuple[int, str]] = []  # (lead, its level change or "") for each lead whose score changes
     notify: list[int] = []
+    moved: set[int] = set()  # leads whose score, level or reasons change (not only their state)
     for pk, points, level, reasons, notified_at, status, version in leads:
-        journey = journeys[pk]
-        state = incremental.journey_state(journey.steps, config.ruleset)
-        state.last_at = stamp(journey.last_at) if journey.last_at else ""
+        state = states.get(pk)
+        if state is None:
+            journey = journeys[pk]
+            state = incremental.journey_state(journey.steps, ruleset)
+            state.last_at = stamp(journey.last_at) if journey.last_at else ""
+            session_facts = journey.session_facts
+        else:
+            session_facts = visits[pk]
         result = incremental.journey_score(
-            state, config.ruleset, session_facts=journey.session_facts, thresholds=config.thresholds
+            state, ruleset, session_facts=session_facts, thresholds=config.thresholds, now=now if decays else None
         )
         summary.rescored += 1
         if (result.points, result.level) != (points, level):
             changes.append((pk, f"{level}->{result.level}" if result.level != level else ""))
         new_reasons = result.reasons_as_data()
         crossing = result.level == EngagementLevel.HIGH and notified_at is None
+        changed_at = now
         if not crossing and (points, level) == (result.points, result.level) and json.loads(reasons) == new_reasons:
-            continue
+            if not from_states or pk in states:
+                continue
+            # A decay pass stores a state it had to fold even so (the next pass reads it instead),
+            # leaving updated_at alone: the lead did not change.
+            changed_at = updated[pk]
+        else:
+            moved.add(pk)
         if crossing:
             notified_at = now
             # As lead_apply_score: after a rule change, only a lead still being worked is worth an e-mail.
             if status in LeadStatus.open_values():
                 notify.append(pk)
         rows.append(
-            (pk, result.points, result.level, new_reasons, notified_at, now, state.as_data(), version + 1, version)
+            (pk, result.points, result.level, new_reasons, notified_at, changed_at, state.as_data(), version + 1,
+             version)
         )
     if dry_run:  # a dry run writes nothing and tells nobody
         written = {row[0] for row in rows}
     else:
         written = bulk_update_rows(Lead, RESCORED_FIELDS, rows, unless_changed=("journey_version",))
         summary.notify = [pk for pk in notify if pk in written]
-        # Each lead written has a new score (or its first high-intent crossing): its history says so.
-        history = [(pk, now, points, level, reasons, config.version, ScoreChangeCause.RULES, None)
-                   for pk, points, level, reasons, *_ in rows if pk in written]
+        # A lead whose score moved has it in its history: moved by a rule change, or by time.
+        cause = ScoreChangeCause.DECAY if from_states else ScoreChangeCause.RULES
+        history = [(pk, now, points, level, reasons, config.version, cause, None)
+                   for pk, points, level, reasons, *_ in rows if pk in written and pk in moved]
         if history:
             bulk_insert(LeadScoreChange, HISTORY_FIELDS, history)
     for pk, level_change in changes:
@@ -263,7 +302,7 @@ _worker: dict[str, Any] = {}
 
 
 def _in_processes(chunks: Iterator[Sequence[int]], *, config: ScoringConfig, dry_run: bool,
-                  workers: int) -> Iterator[_ChunkSummary]:
+                  workers: int, from_states: bool = False) -> Iterator[_ChunkSummary]:
     """_chunk_rescore of every chunk in `workers` processes forked from this one (so
     they score with this one's rules, and start in no time); yields the results as
     they come, a few chunks ahead at most. The chunks are read here. The first
@@ -275,7 +314,7 @@ def _in_processes(chunks: Iterator[Sequence[int]], *, config: ScoringConfig, dry
     # when they are forked (at the first submit), and each opens its own.
     connections.close_all()
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                               initializer=_worker_start, initargs=(config, dry_run))
+                               initializer=_worker_start, initargs=(config, dry_run, from_states))
     try:
         pending = {pool.submit(_worker_rescore, first)}
         for chunk in chunks:
@@ -289,8 +328,8 @@ def _in_processes(chunks: Iterator[Sequence[int]], *, config: ScoringConfig, dry
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _worker_start(config: ScoringConfig, dry_run: bool) -> None:
-    _worker.update(config=config, dry_run=dry_run)
+def _worker_start(config: ScoringConfig, dry_run: bool, from_states: bool = False) -> None:
+    _worker.update(config=config, dry_run=dry_run, from_states=from_states)
     # The objects inherited from the parent are never garbage: the collector need not look at them again.
     gc.freeze()
     # Close this process's connections when it ends (its pool ends it with os._exit, which runs no atexit).
@@ -298,7 +337,8 @@ def _worker_start(config: ScoringConfig, dry_run: bool) -> None:
 
 
 def _worker_rescore(lead_ids: Sequence[int]) -> _ChunkSummary:
-    return _chunk_rescore(lead_ids, config=_worker["config"], dry_run=_worker["dry_run"])
+    return _chunk_rescore(lead_ids, config=_worker["config"], dry_run=_worker["dry_run"],
+                          from_states=_worker["from_states"])
 
 
 def rescore_run_start(*, by) -> RescoreRun:
@@ -340,18 +380,22 @@ def rule_change_preview(*, rule: LeadScoringRule, chunk_size: int = DEFAULT_CHUN
         rules.append(rule)
     rules.sort(key=lambda candidate: (candidate.order, candidate.name))
     # Folded as a rescore folds (scoring.incremental: the whole-journey score, with conditions compiled once).
-    ruleset = incremental.RuleSet([candidate.as_engine_rule() for candidate in rules])
-    thresholds = scoring_settings_get().thresholds()
+    settings_row = scoring_settings_get()
+    ruleset = incremental.RuleSet([candidate.as_engine_rule() for candidate in rules],
+                                  half_life_days=settings_row.score_half_life_days)
+    thresholds = settings_row.thresholds()
+    decays = ruleset.half_life_seconds is not None
+    now = timezone.now()
     rescored = changed = 0
     level_changes: Counter[str] = Counter()
     leads = Lead.objects.order_by("pk").values_list("pk", "lead_score", "engagement_level")
     for chunk in itertools.batched(leads.iterator(chunk_size=chunk_size), chunk_size):
-        journeys = lead_journeys(lead_ids=[lead_id for lead_id, _, _ in chunk])
+        journeys = lead_journeys(lead_ids=[lead_id for lead_id, _, _ in chunk], times=decays)
         for lead_id, points, level in chunk:
             journey = journeys[lead_id]
             result = incremental.journey_score(
                 incremental.journey_state(journey.steps, ruleset), ruleset,
-                session_facts=journey.session_facts, thresholds=thresholds,
+                session_facts=journey.session_facts, thresholds=thresholds, now=now if decays else None,
             )
             rescored += 1
             if (result.points, result.level) != (points, level):

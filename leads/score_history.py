@@ -66,10 +66,13 @@ def lead_score_under(*, lead: Lead, version: int | RuleVersion, at: datetime | N
     rows = list(rows.order_by("created_at", "pk").values_list(
         "created_at", "interaction_type", "data", "engagement_seconds", "session_id"
     ))
-    state = incremental.journey_state((engine.Step(kind, data) for _, kind, data, _, _ in rows), ruleset)
+    state = incremental.journey_state(
+        (engine.Step(kind, data, at=created_at) for created_at, kind, data, _, _ in rows), ruleset
+    )
     facts = _visit_facts(lead=lead, rows=rows, at=at)
+    # With the version's decay, as of the moment asked about (or now).
     return incremental.journey_score(state, ruleset, session_facts=facts,
-                                     thresholds=version.scoring_settings().thresholds())
+                                     thresholds=version.scoring_settings().thresholds(), now=at or timezone.now())
 
 
 def _visit_facts(*, lead: Lead, rows: list[tuple], at: datetime | None) -> engine.SessionFacts:

@@ -390,7 +390,8 @@ def lead_rescore(
     config = scoring_config()
     state = journey_folded(journey_stored_steps(session), ruleset=config.ruleset)
     result = incremental.journey_score(
-        state, config.ruleset, session_facts=journey_session_facts(session=session), thresholds=config.thresholds
+        state, config.ruleset, session_facts=journey_session_facts(session=session), thresholds=config.thresholds,
+        now=timezone.now(),
     )
     lead_apply_score(
         lead=lead, result=result, notify=notify, rules_changed=rules_changed, journey_state=state.as_data(),

@@ -83,6 +83,16 @@ def rescore_all_leads(run_id: int) -> int:
 
 
 @task
+def decay_scores() -> int:
+    """A score decay pass (leads.decay): every lead's score as of now, then the next
+    run queued while decay is on; returns how many leads changed."""
+    from leads.decay import decay_scheduled_run
+
+    summary = decay_scheduled_run()
+    return summary.changed if summary is not None else 0
+
+
+@task
 def purge_expired_data() -> int:
     """The scheduled form of `manage.py purge_expired`; returns visitors deleted."""
     from leads.gdpr import purge_expired

@@ -52,6 +52,7 @@ class ScoringSettingsAdmin(admin.ModelAdmin):
             "Contact form prompt",
             {"fields": ["contact_prompt_threshold", "contact_prompt_cooldown_minutes", "contact_prompt_max_shows"]},
         ),
+        ("Decay", {"fields": ["score_half_life_days"]}),
     ]
 
     def has_add_permission(self, request) -> bool:

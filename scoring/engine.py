@@ -26,6 +26,15 @@ Staff adjustments (interactions of type `score_adjustment`, with `points` and a
 `reason` in their data) are not patient actions: rules never see them, and their
 points are added as they are.
 
+Decay (a half-life in days, off by default): engagement ages, so a rule's points fade
+with the age of the interactions that earned them, weighted by 0.5 ** (age / half-life),
+the age counted from the interaction's time to the score's `now`. A base rule or a
+once-bonus is as old as its most recent matching interaction; a per-occurrence bonus
+weighs each occurrence by its own age (a repeatable event, counted once, by its most
+recent); the highest base is chosen after weighting; adjustments never fade. Each
+reason's points are rounded to a whole number (`decayed_points`), so the reasons
+still add up to the total the lead shows.
+
 The total is clamped to 0-100 and mapped to an engagement level by thresholds.
 """
 
@@ -35,6 +44,7 @@ import math
 import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 MAX_SCORE = 100
@@ -142,12 +152,22 @@ class Thresholds:
 SESSION_FIELDS = ("engagement_seconds", "visit_count", "utm_source", "utm_medium", "utm_campaign")
 
 
+SECONDS_PER_DAY = 86_400
+# Half up, with a margin: incremental scoring adds the same weights in another order
+# (decayed running sums), which can move a sum's last bits, and a point must not
+# hang on those. A true value within this of a half is rounded as the half.
+ROUNDING_MARGIN = 1e-9
+
+
 @dataclass(frozen=True)
 class Step:
-    """One interaction of a journey, as it is stored: its type and its JSON data."""
+    """One interaction of a journey, as it is stored: its type, its JSON data and when
+    it happened (`at`: a datetime, or POSIX seconds, which a bulk reader already
+    has). `at` None is "as recent as the score's now": it never ages."""
 
     interaction_type: str
     data: Mapping[str, Any] | None = None
+    at: datetime | float | None = None
 
 
 @dataclass(frozen=True)
@@ -275,14 +295,52 @@ def adjustment_of(data: Mapping[str, Any]) -> Adjustment:
     return Adjustment(points=points, reason=str(data.get("reason") or "no reason given")[:200])
 
 
+def epoch_seconds(at: datetime | float | None) -> float | None:
+    """A moment as POSIX seconds (what decay computes ages with), None kept."""
+    if at is None or isinstance(at, float):
+        return at
+    if isinstance(at, datetime):
+        return at.timestamp()
+    return float(at)
+
+
+def decay_weight(age_seconds: float, half_life_seconds: float) -> float:
+    """What a point earned `age_seconds` ago is worth now: a half after one half-life."""
+    return 0.5 ** (age_seconds / half_life_seconds)
+
+
+def decayed_points(points: int, weight: float) -> int:
+    """A rule's points times their weight (or summed weights), as a whole number:
+    rounded half up (2.5 -> 3, -2.5 -> -2), so each reason shows whole points and the
+    reasons add up to the score. A weight of 1 gives the points exactly."""
+    return math.floor(points * weight + 0.5 + ROUNDING_MARGIN)
+
+
+def validate_half_life(half_life_days: float | None) -> None:
+    if half_life_days is not None and not (isinstance(half_life_days, numbers.Real) and half_life_days > 0):
+        raise ValueError(f"A half-life must be a positive number of days, not {half_life_days!r}.")
+
+
 def score_journey(
     steps: Iterable[Step],
     *,
     session_facts: SessionFacts = SessionFacts(),
     rules: Sequence[Rule],
     thresholds: Thresholds = Thresholds(),
+    now: datetime | float | None = None,
+    half_life_days: float | None = None,
 ) -> ScoreResult:
-    """Score a journey (its steps oldest first) with the given (active) rules."""
+    """Score a journey (its steps oldest first) with the given (active) rules.
+
+    With `half_life_days`, points fade with age (the module docstring says how) as of
+    `now`, which is never before the journey's newest step (None: at that step): a
+    score read earlier is read at the newest step, so no weight exceeds 1."""
+    if half_life_days is not None:
+        validate_half_life(half_life_days)
+        return _score_journey_decayed(
+            list(steps), session_facts=session_facts, rules=rules, thresholds=thresholds, now=now,
+            half_life_seconds=half_life_days * SECONDS_PER_DAY,
+        )
     facts = journey_facts(steps, session_facts)
     views = [_FactView(interaction, facts.session) for interaction in facts.interactions]
     reasons: list[Reason] = []
@@ -308,6 +366,64 @@ def score_journey(
                 reasons.append(Reason(rule.name, rule.points * count, count))
         elif any(_matches(rule.condition, view) for view in views):
             reasons.append(Reason(rule.name, rule.points))
+
+    for adjustment in facts.adjustments:
+        reasons.append(Reason(f"Adjusted by staff: {adjustment.reason}", adjustment.points))
+
+    return result_of(reasons, thresholds)
+
+
+def _score_journey_decayed(
+    steps: list[Step],
+    *,
+    session_facts: SessionFacts,
+    rules: Sequence[Rule],
+    thresholds: Thresholds,
+    now: datetime | float | None,
+    half_life_seconds: float,
+) -> ScoreResult:
+    """score_journey with decay: as score_journey, each rule's points weighted by age."""
+    facts = journey_facts(steps, session_facts)
+    views = [_FactView(interaction, facts.session) for interaction in facts.interactions]
+    stamps = [epoch_seconds(step.at) for step in steps]
+    moments = [stamp for stamp in stamps if stamp is not None]
+    if now is not None:
+        moments.append(epoch_seconds(now))
+    now_seconds = max(moments, default=0.0)
+    # Each interaction's time (adjustments are not interactions), an untimed one at now.
+    times = [now_seconds if stamp is None else stamp
+             for step, stamp in zip(steps, stamps) if step.interaction_type != ADJUSTMENT]
+
+    def weight(moment: float) -> float:
+        return decay_weight(now_seconds - moment, half_life_seconds)
+
+    reasons: list[Reason] = []
+    best_base: Reason | None = None
+    for rule in rules:
+        if rule.kind != BASE:
+            continue
+        matching = [moment for moment, view in zip(times, views) if _matches(rule.condition, view)]
+        if matching:
+            points = decayed_points(rule.points, weight(max(matching)))
+            if best_base is None or points > best_base.points:
+                best_base = Reason(rule.name, points)
+    if best_base is not None:
+        reasons.append(best_base)
+
+    for rule in rules:
+        if rule.kind != BONUS:
+            continue
+        matching = [(moment, view) for moment, view in zip(times, views) if _matches(rule.condition, view)]
+        if not matching:
+            continue
+        if rule.per_occurrence:
+            tools = [moment for moment, view in matching if view.get("interaction_type") not in REPEATABLE_EVENTS]
+            repeated = [moment for moment, view in matching if view.get("interaction_type") in REPEATABLE_EVENTS]
+            weights = sum(weight(moment) for moment in tools) + (weight(max(repeated)) if repeated else 0.0)
+            count = len(tools) + bool(repeated)
+            reasons.append(Reason(rule.name, decayed_points(rule.points, weights), count))
+        else:
+            reasons.append(Reason(rule.name, decayed_points(rule.points, weight(max(m for m, _ in matching)))))
 
     for adjustment in facts.adjustments:
         reasons.append(Reason(f"Adjusted by staff: {adjustment.reason}", adjustment.points))

@@ -22,6 +22,15 @@ interaction tests has at most 2**k, and real rules have one to three.
 
 A state belongs to one rule set: it names the set's fingerprint, and a state of
 another set (the clinic changed its rules) is rebuilt from the journey.
+
+Decay. A rule set with a half-life (engine: points fade with age) keeps, for each
+pattern, also when it was last matched, by a tool use and by a repeatable event, and
+for per-occurrence bonuses a decayed running sum of its tool uses: at each match
+S = S * 0.5 ** (dt / h) + 1, read as S * 0.5 ** ((now - t_last) / h), which is the sum
+of each use's weight. Times are POSIX seconds (floats: nothing to parse in a rescore's
+loop). The half-life is part of the fingerprint, so a state built with another
+half-life, or without decay, is rebuilt rather than read; a rule set without one keeps
+and reads the state exactly as before, at the same cost (one test per step).
 """
 
 from __future__ import annotations
@@ -30,10 +39,14 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from scoring import engine
 
+# Not raised for decay: a decaying state is only ever read by a rule set with its
+# half-life (the fingerprint names it), and a state without decay is unchanged, so
+# raising it would make every lead's next event fold its journey for nothing.
 STATE_FORMAT = 1
 
 # The facts an interaction carries itself; any other field is a fact of the visits.
@@ -164,10 +177,16 @@ class RuleSet:
     # patterns are remembered, up to this many kinds, then forgotten and learnt again.
     MAX_REMEMBERED_PATTERNS = 10_000
 
-    def __init__(self, rules: Sequence[engine.Rule]):
+    def __init__(self, rules: Sequence[engine.Rule], *, half_life_days: float | None = None):
+        engine.validate_half_life(half_life_days)
         self.rules = tuple(rules)
         self.compiled = tuple(_CompiledRule(rule) for rule in self.rules)
-        described = [[r.name, r.kind, r.condition, r.points, r.per_occurrence] for r in self.rules]
+        self.half_life_days = half_life_days
+        self.half_life_seconds = None if half_life_days is None else half_life_days * engine.SECONDS_PER_DAY
+        described: list = [[r.name, r.kind, r.condition, r.points, r.per_occurrence] for r in self.rules]
+        if half_life_days is not None:
+            # Only then: without decay, the fingerprint (and every stored state) is as before.
+            described.append(["half-life days", half_life_days])
         encoded = json.dumps(described, sort_keys=True, default=str).encode()
         self.fingerprint = hashlib.sha256(encoded).hexdigest()[:16]
         # The interaction facts the rules test: an interaction's patterns depend on them alone.
@@ -245,19 +264,24 @@ class RuleSet:
 @dataclass
 class JourneyState:
     """What a journey's score needs of its steps so far (see the module docstring).
-    `patterns[i]` is rule i's: pattern -> [tool uses, repeatable event seen (0/1)].
+    `patterns[i]` is rule i's: pattern -> [tool uses, repeatable event seen (0/1)],
+    and with decay, after these, [decayed sum of the tool uses, time of the last tool
+    use, time of the last repeatable event] (times in POSIX seconds, None for none).
     `last_at` is when the newest step happened (ISO 8601), kept by the caller: a step
-    older than it is not the newest, and cannot be added (fold the journey again)."""
+    older than it is not the newest, and cannot be added (fold the journey again).
+    `latest`, with decay only, is the newest step's time in POSIX seconds, kept here:
+    a score is never read as of before it."""
 
     ruleset: str
     actions: int = 0
     tools: int = 0
-    patterns: list[dict[str, list[int]]] = field(default_factory=list)
+    patterns: list[dict[str, list]] = field(default_factory=list)
     adjustments: list[tuple[int, str]] = field(default_factory=list)
     last_at: str = ""
+    latest: float | None = None
 
     def as_data(self) -> dict[str, Any]:
-        return {
+        data = {
             "format": STATE_FORMAT,
             "ruleset": self.ruleset,
             "actions": self.actions,
@@ -266,6 +290,9 @@ class JourneyState:
             "adjustments": [list(adjustment) for adjustment in self.adjustments],
             "last_at": self.last_at,
         }
+        if self.latest is not None:
+            data["latest"] = self.latest
+        return data
 
 
 def state_new(ruleset: RuleSet) -> JourneyState:
@@ -286,11 +313,15 @@ def state_from_data(data: Any, ruleset: RuleSet) -> JourneyState | None:
         patterns=[dict(patterns) for patterns in data["patterns"]],
         adjustments=[(points, reason) for points, reason in data["adjustments"]],
         last_at=data.get("last_at", ""),
+        latest=data.get("latest"),
     )
 
 
 def journey_step(state: JourneyState, step: engine.Step, ruleset: RuleSet) -> None:
     """Add one step (the journey's newest) to the state, in place."""
+    if ruleset.half_life_seconds is not None:
+        _journey_step_decaying(state, step, ruleset)
+        return
     if step.interaction_type == engine.ADJUSTMENT:
         adjustment = engine.adjustment_of(step.data or {})
         state.adjustments.append((adjustment.points, adjustment.reason))
@@ -312,6 +343,46 @@ def journey_step(state: JourneyState, step: engine.Step, ruleset: RuleSet) -> No
             seen[0] += 1
 
 
+def _journey_step_decaying(state: JourneyState, step: engine.Step, ruleset: RuleSet) -> None:
+    """journey_step for a rule set with a half-life: also when each pattern matched."""
+    moment = engine.epoch_seconds(step.at)
+    if moment is None:
+        # The engine would take it as "now", which a state cannot know yet.
+        raise ValueError("With decay, each step added to a journey state needs its time (Step.at).")
+    if state.latest is None or moment > state.latest:
+        state.latest = moment
+    if step.interaction_type == engine.ADJUSTMENT:
+        adjustment = engine.adjustment_of(step.data or {})
+        state.adjustments.append((adjustment.points, adjustment.reason))
+        return
+    repeatable = step.interaction_type in engine.REPEATABLE_EVENTS
+    state.actions += 1
+    if not repeatable:
+        state.tools += 1
+    matches = ruleset.step_matches(
+        step.interaction_type, step.data, position=state.actions, tool_position=None if repeatable else state.tools
+    )
+    half_life = ruleset.half_life_seconds
+    for index, pattern in matches:
+        seen = state.patterns[index].get(pattern)
+        if seen is None:
+            seen = state.patterns[index][pattern] = [0, 0, 0.0, None, None]
+        if repeatable:
+            seen[1] = 1
+            if seen[4] is None or moment > seen[4]:
+                seen[4] = moment
+        else:
+            seen[0] += 1
+            if seen[3] is None:
+                seen[2], seen[3] = 1.0, moment
+            elif moment >= seen[3]:
+                # The sum moves to this use's time (the earlier uses weigh less by then), plus this use.
+                seen[2], seen[3] = seen[2] * engine.decay_weight(moment - seen[3], half_life) + 1.0, moment
+            else:
+                # A use older than the last (steps come oldest first, but to be safe): its weight at the last's time.
+                seen[2] += engine.decay_weight(seen[3] - moment, half_life)
+
+
 def journey_state(steps: Iterable[engine.Step], ruleset: RuleSet) -> JourneyState:
     """A whole journey (oldest first) folded into a new state."""
     state = state_new(ruleset)
@@ -326,8 +397,12 @@ def journey_score(
     *,
     session_facts: engine.SessionFacts = engine.SessionFacts(),
     thresholds: engine.Thresholds = engine.Thresholds(),
+    now: datetime | float | None = None,
 ) -> engine.ScoreResult:
-    """The journey's score, as engine.score_journey gives it for the same steps."""
+    """The journey's score, as engine.score_journey gives it for the same steps (with
+    the rule set's half-life, as of `now`; None: as of the newest step)."""
+    if ruleset.half_life_seconds is not None:
+        return _journey_score_decayed(state, ruleset, session_facts=session_facts, thresholds=thresholds, now=now)
     visits = session_facts.as_facts()
     reasons: list[engine.Reason] = []
     best_base: engine.Rule | None = None
@@ -352,6 +427,55 @@ def journey_score(
             bonuses.append(engine.Reason(rule.name, rule.points))
     if best_base is not None:
         reasons.append(engine.Reason(best_base.name, best_base.points))
+    reasons.extend(bonuses)
+    reasons.extend(engine.Reason(f"Adjusted by staff: {reason}", points) for points, reason in state.adjustments)
+    return engine.result_of(reasons, thresholds)
+
+
+def _journey_score_decayed(
+    state: JourneyState,
+    ruleset: RuleSet,
+    *,
+    session_facts: engine.SessionFacts,
+    thresholds: engine.Thresholds,
+    now: datetime | float | None,
+) -> engine.ScoreResult:
+    """journey_score for a rule set with a half-life (engine._score_journey_decayed)."""
+    visits = session_facts.as_facts()
+    moments = [moment for moment in (state.latest, engine.epoch_seconds(now)) if moment is not None]
+    now_seconds = max(moments, default=0.0)
+    half_life = ruleset.half_life_seconds
+
+    def weight(moment: float) -> float:
+        return engine.decay_weight(now_seconds - moment, half_life)
+
+    best_base: engine.Reason | None = None
+    bonuses: list[engine.Reason] = []
+    for compiled, patterns in zip(ruleset.compiled, state.patterns):
+        if not patterns:
+            continue
+        rule = compiled.rule
+        if compiled.tests_visits:
+            holding = [seen for pattern, seen in patterns.items() if compiled.holds(pattern, visits)]
+        else:
+            holding = list(patterns.values())
+        if not holding:
+            continue
+        if rule.kind == engine.BASE or not rule.per_occurrence:
+            last = max(moment for seen in holding for moment in seen[3:5] if moment is not None)
+            points = engine.decayed_points(rule.points, weight(last))
+            if rule.kind == engine.BONUS:
+                bonuses.append(engine.Reason(rule.name, points))
+            elif best_base is None or points > best_base.points:
+                best_base = engine.Reason(rule.name, points)
+            continue
+        weights = sum(seen[2] * weight(seen[3]) for seen in holding if seen[0])
+        repeated = [seen[4] for seen in holding if seen[4] is not None]
+        if repeated:
+            weights += weight(max(repeated))
+        count = sum(seen[0] for seen in holding) + bool(repeated)
+        bonuses.append(engine.Reason(rule.name, engine.decayed_points(rule.points, weights), count))
+    reasons = [best_base] if best_base is not None else []
     reasons.extend(bonuses)
     reasons.extend(engine.Reason(f"Adjusted by staff: {reason}", points) for points, reason in state.adjustments)
     return engine.result_of(reasons, thresholds)

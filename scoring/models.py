@@ -121,6 +121,16 @@ class ScoringSettings(models.Model):
         default=3,
         help_text="Offer the contact form on at most this many pages in one visit (a page counts once).",
     )
+    score_half_life_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=(
+            "Let scores fade as interactions age: the points an interaction earned are halved after this many "
+            "days, quartered after twice as many, and so on. Staff adjustments never fade. Leave empty to keep "
+            "scores from fading."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -130,6 +140,10 @@ class ScoringSettings(models.Model):
             models.CheckConstraint(
                 condition=models.Q(medium_threshold__lte=models.F("high_threshold")),
                 name="scoring_settings_medium_not_above_high",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(score_half_life_days__isnull=True) | models.Q(score_half_life_days__gte=1),
+                name="scoring_settings_half_life_positive",
             ),
         ]
 

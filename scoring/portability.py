@@ -35,7 +35,10 @@ SETTINGS_FIELDS = (
     "contact_prompt_threshold",
     "contact_prompt_cooldown_minutes",
     "contact_prompt_max_shows",
+    "score_half_life_days",
 )
+# Settings a document may set to null (empty in the admin).
+NULLABLE_SETTINGS = frozenset({"score_half_life_days"})
 
 
 class RulesDocumentError(Exception):
@@ -236,6 +239,7 @@ def _planned_settings(data: Any) -> tuple[ScoringSettings, tuple[str, ...], list
         f"Settings: {key!r} must be a whole number."
         for key, value in data.items()
         if key in SETTINGS_FIELDS and (isinstance(value, bool) or not isinstance(value, int))
+        and not (value is None and key in NULLABLE_SETTINGS)
     ]
     if problems:
         return settings, (), problems

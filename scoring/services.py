@@ -50,6 +50,11 @@ class ScoringConfig:
     def thresholds(self) -> engine.Thresholds:
         return self.settings.thresholds()
 
+    @property
+    def half_life_days(self) -> int | None:
+        """Score decay's half-life (None: scores do not fade); the rule set has it too."""
+        return self.ruleset.half_life_days
+
 
 def _config_load() -> ScoringConfig:
     """The rules and settings of the version recorded for them as they are now (a

@@ -73,19 +73,19 @@ def rule_version_at(moment: datetime) -> RuleVersion | None:
 
 
 @lru_cache(maxsize=32)
-def _ruleset(rules: str) -> RuleSet:
-    return RuleSet([engine.Rule(**rule) for rule in json.loads(rules)])
+def _ruleset(rules: str, half_life_days: int | None) -> RuleSet:
+    return RuleSet([engine.Rule(**rule) for rule in json.loads(rules)], half_life_days=half_life_days)
 
 
 def ruleset_of(version: RuleVersion) -> RuleSet:
-    """The version's active rules, ready to score with (kept per process: the
-    compiled rules remember the patterns they have worked out)."""
+    """The version's active rules and score half-life, ready to score with (kept per
+    process: the compiled rules remember the patterns they have worked out)."""
     rules = [
         {"name": rule.name, "kind": rule.kind, "condition": rule.condition, "points": rule.points,
          "per_occurrence": rule.per_occurrence}
         for rule in version.engine_rules()
     ]
-    return _ruleset(json.dumps(rules, sort_keys=True))
+    return _ruleset(json.dumps(rules, sort_keys=True), version.scoring_settings().score_half_life_days)
 
 
 def thresholds_of(version: RuleVersion) -> engine.Thresholds:

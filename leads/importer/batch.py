@@ -258,7 +258,8 @@ class Batch:
         event = journey.Event(row.interaction_type, row.data, row.engagement_seconds, at)
         result, now = journey.journey_add(
             session, live, event,
-            stored_steps=lambda: [(step.created_at, engine.Step(step.interaction_type, step.data)) for step in steps],
+            stored_steps=lambda: [(step.created_at, engine.Step(step.interaction_type, step.data, step.created_at))
+                                  for step in steps],
             ruleset=self.ruleset, thresholds=self.thresholds, visit_gap_seconds=settings.VISIT_GAP_SECONDS,
         )
         bisect.insort(steps, _Step(at, (1, next(self.sequence)), row.interaction_type, row.data), key=_step_key)

@@ -1,8 +1,10 @@
 """Incremental scoring gives exactly the whole journey's score: on random journeys,
 random rule sets and visits that change between steps, with the state stored as
-JSON between steps as the database keeps it."""
+JSON between steps as the database keeps it; with decay too, at random times,
+half-lives and moments of reading."""
 
 import json
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -111,6 +113,43 @@ def test_incremental_scores_equal_whole_journey_scores(rules, journey, threshold
     assert again.as_data() == stored
 
 
+START = datetime(2026, 1, 1, tzinfo=UTC)
+# Gaps between steps and from the newest step to the reading: none, seconds, hours,
+# thirds of a day (their weights multiply to exact halves only in real numbers), years.
+gaps = st.one_of(
+    st.just(0.0), st.floats(min_value=0, max_value=90), st.integers(0, 72).map(lambda hours: hours * 3600.0),
+    st.integers(0, 9).map(lambda thirds: thirds * 28_800.0), st.floats(min_value=0, max_value=3 * 365 * 86_400),
+)
+half_lives = st.one_of(st.sampled_from([1, 2, 7, 30, 90, 365]), st.floats(min_value=0.01, max_value=400))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rules=rule_sets(), journey=st.lists(st.tuples(steps(), visits, gaps, gaps), max_size=12),
+       half_life_days=half_lives, as_datetime=st.booleans(),
+       thresholds=st.sampled_from([engine.Thresholds(), engine.Thresholds(medium=10, high=20)]))
+def test_incremental_scores_equal_whole_journey_scores_with_decay(rules, journey, half_life_days, as_datetime,
+                                                                  thresholds):
+    """Read after each step, a little or long after it (or before it: a score is never
+    read as of before the newest step), the two agree to the point on every reason."""
+    ruleset = incremental.RuleSet(rules, half_life_days=half_life_days)
+    stored = incremental.state_new(ruleset).as_data()
+    moment, timed = START.timestamp(), []
+    for step, facts, gap, wait in journey:
+        moment += gap
+        at = datetime.fromtimestamp(moment, UTC) if as_datetime else moment
+        timed.append(engine.Step(step.interaction_type, step.data, at))
+        state = incremental.state_from_data(json.loads(json.dumps(stored)), ruleset)
+        incremental.journey_step(state, timed[-1], ruleset)
+        stored = state.as_data()
+
+        for now in (moment + wait, moment - wait, None):
+            incremental_result = incremental.journey_score(
+                state, ruleset, session_facts=facts, thresholds=thresholds, now=now)
+            whole = engine.score_journey(timed, session_facts=facts, rules=rules, thresholds=thresholds,
+                                         now=now, half_life_days=half_life_days)
+            assert incremental_result == whole
+
+
 @settings(max_examples=300, deadline=None)
 @given(kind=st.sampled_from(TYPES), step=steps(), extra=st.dictionaries(
     st.sampled_from(["procedure_count", "budget_amount", "query", "colour"]),
@@ -148,3 +187,26 @@ def test_a_visit_fact_that_changes_later_counts_for_earlier_interactions():
     second_visit = incremental.journey_score(state, ruleset, session_facts=engine.SessionFacts(visit_count=2))
 
     assert (first_visit.points, second_visit.points) == (0, 10)
+
+
+def test_a_state_built_without_decay_or_with_another_half_life_is_not_used():
+    rules = [Rule("AI", BASE, {"field": "interaction_type", "op": "eq", "value": "ai_recommendation"}, 60)]
+    step = engine.Step("ai_recommendation", {}, START)
+    plain, weekly = incremental.RuleSet(rules), incremental.RuleSet(rules, half_life_days=7)
+    state = incremental.journey_state([step], plain)
+    decaying = incremental.journey_state([step], weekly)
+
+    assert incremental.state_from_data(state.as_data(), weekly) is None
+    assert incremental.state_from_data(decaying.as_data(), plain) is None
+    assert incremental.state_from_data(decaying.as_data(), incremental.RuleSet(rules, half_life_days=14)) is None
+    assert incremental.state_from_data(decaying.as_data(), weekly) == decaying
+
+
+def test_without_decay_the_state_and_its_fingerprint_are_as_before():
+    """Stored states of a clinic that never turns decay on stay valid across the upgrade."""
+    rules = [Rule("AI", BASE, {"field": "interaction_type", "op": "eq", "value": "ai_recommendation"}, 60)]
+    state = incremental.journey_state([engine.Step("ai_recommendation", {}, START)], incremental.RuleSet(rules))
+
+    assert incremental.RuleSet(rules).fingerprint == "04b14ea2442bd694"
+    assert state.as_data() == {"format": 1, "ruleset": "04b14ea2442bd694", "actions": 1, "tools": 1,
+                               "patterns": [{"": [1, 0]}], "adjustments": [], "last_at": ""}
