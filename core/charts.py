@@ -119,12 +119,15 @@ def step_chart(
             f'<line x1="{left}" y1="{y_of(value):.1f}" x2="{width - right}" y2="{y_of(value):.1f}" stroke="#ddd">'
             f'<title>{escape(label)}</title></line>'
         )
-    for moment, label in marks:
+    for index, (moment, label) in enumerate(marks):
         x = x_of(moment)
+        # Labels near the right edge end at their line; neighbours alternate in height.
+        anchor, text_x = ("end", x - 2) if x > width - right - 30 else ("start", x + 2)
         parts.append(
             f'<g class="mark"><line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{y_of(0):.1f}" stroke="{MARK}" '
             f'stroke-dasharray="3 3"><title>{escape(label)} ({moment:%d %b %Y %H:%M})</title></line>'
-            f'<text x="{x + 2:.1f}" y="{top - 3}" font-size="10" fill="{MARK}">{_label(label)}</text></g>'
+            f'<text x="{text_x:.1f}" y="{top - 3 + (index % 2) * 11}" text-anchor="{anchor}" font-size="10" '
+            f'fill="{MARK}">{_label(label)}</text></g>'
         )
     points, value = [(left, y_of(0))], 0.0
     for moment, new_value in steps:

@@ -111,8 +111,11 @@ def lead_score_timeline(*, lead: Lead, now: datetime | None = None) -> ScoreTime
     changes = lead_score_history(lead=lead)
     end = now or timezone.now()
     start = min([lead.created_at, *(change.at for change in changes[:1])])
-    versions = list(RuleVersion.objects.filter(created_at__gt=start, created_at__lte=end).order_by("number")
-                    .only("number", "created_at", "note"))
+    # The rule changes: versions recorded while the lead was scored, after the one its
+    # first score came from (that one's recording is no change for this lead).
+    first = changes[0].rule_version_id if changes and changes[0].rule_version_id else 0
+    versions = list(RuleVersion.objects.filter(created_at__gt=start, created_at__lte=end, number__gt=first)
+                    .order_by("number").only("number", "created_at", "note"))
     return ScoreTimeline(changes=changes, versions=versions, start=start, end=end)
 
 
