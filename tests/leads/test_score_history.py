@@ -103,3 +103,11 @@ def test_a_staff_adjustment_is_recorded_as_one_and_erasure_drops_its_reason(lead
     rules = [reason["rule"] for change in LeadScoreChange.objects.filter(lead=lead) for reason in change.reasons]
     assert "Adjusted by staff" in rules
     assert not any("Sarah" in rule for rule in rules)
+
+
+def test_the_gdpr_export_carries_the_score_history(lead):
+    from leads.gdpr import person_export
+
+    document = person_export(identifier="sarah@example.com")
+    assert [change["score"] for change in document["score_history"]] == [85, 100]
+    assert document["score_history"][0]["cause"] == "event"
