@@ -317,22 +317,32 @@ def state_from_data(data: Any, ruleset: RuleSet) -> JourneyState | None:
     )
 
 
+def _step_counted(state: JourneyState, step: engine.Step, ruleset: RuleSet) -> tuple[bool, tuple] | None:
+    """The part of a step every state keeps: a staff adjustment noted (None is
+    returned), or the action (and tool use) counted; then whether the step is a
+    repeatable event, and the rules it leaves a pattern for (RuleSet.step_matches)."""
+    if step.interaction_type == engine.ADJUSTMENT:
+        adjustment = engine.adjustment_of(step.data or {})
+        state.adjustments.append((adjustment.points, adjustment.reason))
+        return None
+    repeatable = step.interaction_type in engine.REPEATABLE_EVENTS
+    state.actions += 1
+    if not repeatable:
+        state.tools += 1
+    return repeatable, ruleset.step_matches(
+        step.interaction_type, step.data, position=state.actions, tool_position=None if repeatable else state.tools
+    )
+
+
 def journey_step(state: JourneyState, step: engine.Step, ruleset: RuleSet) -> None:
     """Add one step (the journey's newest) to the state, in place."""
     if ruleset.half_life_seconds is not None:
         _journey_step_decaying(state, step, ruleset)
         return
-    if step.interaction_type == engine.ADJUSTMENT:
-        adjustment = engine.adjustment_of(step.data or {})
-        state.adjustments.append((adjustment.points, adjustment.reason))
+    counted = _step_counted(state, step, ruleset)
+    if counted is None:
         return
-    repeatable = step.interaction_type in engine.REPEATABLE_EVENTS
-    state.actions += 1
-    if not repeatable:
-        state.tools += 1
-    matches = ruleset.step_matches(
-        step.interaction_type, step.data, position=state.actions, tool_position=None if repeatable else state.tools
-    )
+    repeatable, matches = counted
     for index, pattern in matches:
         seen = state.patterns[index].get(pattern)
         if seen is None:
@@ -351,17 +361,10 @@ def _journey_step_decaying(state: JourneyState, step: engine.Step, ruleset: Rule
         raise ValueError("With decay, each step added to a journey state needs its time (Step.at).")
     if state.latest is None or moment > state.latest:
         state.latest = moment
-    if step.interaction_type == engine.ADJUSTMENT:
-        adjustment = engine.adjustment_of(step.data or {})
-        state.adjustments.append((adjustment.points, adjustment.reason))
+    counted = _step_counted(state, step, ruleset)
+    if counted is None:
         return
-    repeatable = step.interaction_type in engine.REPEATABLE_EVENTS
-    state.actions += 1
-    if not repeatable:
-        state.tools += 1
-    matches = ruleset.step_matches(
-        step.interaction_type, step.data, position=state.actions, tool_position=None if repeatable else state.tools
-    )
+    repeatable, matches = counted
     half_life = ruleset.half_life_seconds
     for index, pattern in matches:
         seen = state.patterns[index].get(pattern)
