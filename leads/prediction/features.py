@@ -44,24 +44,20 @@ NOT_STATED = "not stated"
 DIRECT = "direct"
 DAY_PARTS = ((0, "night"), (7, "morning"), (12, "afternoon"), (18, "evening"))
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-# The words staff read for each feature (and, for a category, "name: value").
-FEATURE_WORDS = {
-    **{f"uses of {kind}": f"{kind.label.lower()} uses" for kind in COUNTED},
-    "tool uses": "tools used",
-    "engagement": "time on the site",
-    "visits": "visits",
-    "urgency": "urgency",
-    "budget": "budget",
-    "procedures": "procedures looked at",
-    "price": "price of the procedures looked at",
-    "price unknown": "no priced procedure looked at",
-    "days since previous visit": "days since their previous visit when they enquired",
+# Categories as staff read them, "<words> <value>".
+CATEGORY_WORDS = {
+    "urgency": "urgency:",
+    "budget": "budget:",
     "first touch": "first came from",
     "lead source": "became a lead through",
     "first visit time": "first visit in the",
     "first visit day": "first visit on a",
 }
-
+COUNTED_WORDS = {
+    "visits": ("visit", "visits"),
+    "tool uses": ("tool use", "tool uses"),
+    "procedures": ("procedure looked at", "procedures looked at"),
+}
 
 @dataclass
 class _Journey:
@@ -202,18 +198,31 @@ def _describe(journey: _Journey, *, created_at: datetime, utm_source: str, sourc
 
 
 def feature_in_words(name: str, value) -> str:
-    """A feature as staff read it: "urgency: immediate", "visits: 3"."""
-    words = FEATURE_WORDS.get(name, name)
+    """A feature and its value as staff read them: "urgency: immediate", "2 visits",
+    "AI recommendation: 3 times"."""
     if isinstance(value, str):
-        return f"{words}: {value.replace('_', ' ')}"
-    if name in ("engagement",):
-        return f"{words}: {_duration(round(math.expm1(value)))}"
+        return f"{CATEGORY_WORDS.get(name, name + ':')} {value.replace('_', ' ')}"
+    if name.startswith("uses of "):
+        kind = name.removeprefix("uses of ")
+        label = InteractionType(kind).label if kind in InteractionType.values else kind
+        return f"{label}: {_times(value)}"
+    if name == "engagement":
+        return f"time on the site: {_duration(round(math.expm1(value)))}"
     if name == "price":
-        return f"{words}: £{math.exp(value):,.0f} on average" if value else words
+        return f"procedures looked at cost £{math.exp(value):,.0f} on average" if value else "no priced procedure"
     if name == "price unknown":
-        return words if value else "a priced procedure looked at"
-    number = int(value) if float(value).is_integer() else round(value, 1)
-    return f"{words}: {number}"
+        return "no priced procedure looked at" if value else "a priced procedure looked at"
+    if name == "days since previous visit":
+        return f"enquired {value:g} days after their previous visit" if value else "enquired on their first visit"
+    if name in COUNTED_WORDS:
+        one, many = COUNTED_WORDS[name]
+        return f"{int(value)} {one if int(value) == 1 else many}"
+    return f"{name}: {value:g}"
+
+
+def _times(count) -> str:
+    count = int(count)
+    return "none" if count == 0 else "once" if count == 1 else f"{count} times"
 
 
 def _duration(seconds: int) -> str:

@@ -285,3 +285,14 @@ def test_the_decision_needs_enough_examples_and_a_margin_beyond_chance():
     assert "could be chance" in learning.decide(evaluation(interval=(-0.01, 0.2)), thresholds).reason
     small = learning.Figures(roc_auc=0.61, precision_at_top=0.4, calibration=())
     assert "does not beat the rules" in learning.decide(evaluation(model=small), thresholds).reason
+
+
+def test_features_read_in_plain_words():
+    from leads.prediction.features import feature_in_words
+
+    assert feature_in_words("urgency", "immediate") == "urgency: immediate"
+    assert feature_in_words("uses of ai_recommendation", 2) == "AI recommendation: 2 times"
+    assert feature_in_words("visits", 1) == "1 visit" and feature_in_words("visits", 3) == "3 visits"
+    assert feature_in_words("days since previous visit", 0) == "enquired on their first visit"
+    assert feature_in_words("price", math.log(300)) == "procedures looked at cost £300 on average"
+    assert feature_in_words("first visit day", "Monday") == "first visit on a Monday"
