@@ -519,7 +519,8 @@ class ConversionModel(models.Model):
         # Read by every staff role; written only by leads.prediction (manage.py train_lead_model).
         default_permissions = ("view",)
         constraints = [
-            models.UniqueConstraint(fields=["status"], condition=Q(status="active"), name="conversion_model_one_active"),
+            models.UniqueConstraint(fields=["status"], condition=Q(status="active"),
+                                    name="conversion_model_one_active"),
         ]
 
     def __str__(self) -> str:

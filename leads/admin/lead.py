@@ -289,7 +289,8 @@ class LeadAdmin(LeadPrivacyMixin, admin.ModelAdmin):
         ("Patient", {"fields": CONTACT_FIELDS}),
         ("Pipeline", {"fields": ["status", "owner", "value"]}),
         ("Score", {"fields": [
-            "lead_score", "conversion_probability", "engagement_level", "score_explanation", "score_history", "interest",
+            "lead_score", "conversion_probability", "engagement_level", "score_explanation", "score_history",
+            "interest",
         ]}),
         (
             "Source and attribution",

@@ -227,7 +227,8 @@ def test_the_command_prints_the_figures_beside_the_rule_score_and_the_decision(t
     call_command("train_lead_model", "--as-of", "2026-06-01", "--stale-after-days", "60", "--dry-run", stdout=out)
     text = out.getvalue()
     for words in ("hold-out: the", "ROC AUC", "precision @ top 10 %", "Calibration, model",
-                  "Calibration, rule score", "90–100", "Dry run, nothing was saved: would be used: beats the rules by"):
+                  "Calibration, rule score", "90–100",
+                  "Dry run, nothing was saved: would be used: beats the rules by"):
         assert words in text, words
     assert ConversionModel.objects.count() == 1
 
