@@ -30,6 +30,8 @@ FRONT_DESK_PERMISSIONS = [
     ("interactions", "view_usersession"), ("interactions", "view_userinteraction"),
     ("scoring", "view_leadscoringrule"), ("scoring", "view_scoringsettings"), ("scoring", "view_ruleversion"),
     ("calculators", "view_procedure"),
+    # The conversion models and their figures (no patient in them).
+    ("leads", "view_conversionmodel"),
 ]
 # Marketing reads analytics and tunes scoring, but never sees who the patients are.
 MARKETING_PERMISSIONS = [
@@ -46,6 +48,8 @@ MARKETING_PERMISSIONS = [
     ("interactions", "change_experimentvariant"), ("interactions", "delete_experimentvariant"),
     # The rule versions (a record of the rules as they were).
     ("scoring", "view_ruleversion"),
+    # The conversion models and their figures beside the rule score's.
+    ("leads", "view_conversionmodel"),
 ]
 
 

@@ -284,6 +284,13 @@ LEAD_STALE_AFTER_DAYS = int(os.environ.get("LEAD_STALE_AFTER_DAYS", "60"))
 # leads better than the current points by this much ROC AUC (leads.calibration):
 # less is within what chance gives on a few hundred leads.
 CALIBRATION_MIN_AUC_GAIN = float(os.environ.get("CALIBRATION_MIN_AUC_GAIN", "0.02"))
+# The conversion model (leads.prediction, `manage.py train_lead_model`) is used only
+# when its time-based hold-out has this many labelled leads, this many of each outcome,
+# and its ROC AUC there beats the rule score's by this margin (and beyond chance):
+# below ~200 leads an AUC is uncertain by about ±0.05, more than the gain it claims.
+CONVERSION_MODEL_MIN_HOLDOUT_LEADS = int(os.environ.get("CONVERSION_MODEL_MIN_HOLDOUT_LEADS", "200"))
+CONVERSION_MODEL_MIN_HOLDOUT_EACH_CLASS = int(os.environ.get("CONVERSION_MODEL_MIN_HOLDOUT_EACH_CLASS", "30"))
+CONVERSION_MODEL_MIN_AUC_MARGIN = float(os.environ.get("CONVERSION_MODEL_MIN_AUC_MARGIN", "0.02"))
 
 # "legitimate_interest": visits are recorded from the first page (the default);
 # "strict": nothing is recorded until the visitor accepts the cookie banner.

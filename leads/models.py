@@ -509,3 +509,67 @@ class RuleCalibration(models.Model):
 
     def __str__(self) -> str:
         return f"Calibration #{self.pk} of {self.created_at:%d %b %Y} ({self.get_status_display().lower()})"
+
+
+class ConversionModelStatus(models.TextChoices):
+    ACTIVE = "active", "In use"
+    REFUSED = "refused", "Refused"
+    RETIRED = "retired", "Retired"
+
+
+class ConversionModelImmutable(Exception):
+    """A trained conversion model is a record of what was learned and measured: only
+    its status moves on (active to retired)."""
+
+
+class ConversionModel(models.Model):
+    """One training of the conversion model (leads.prediction): what it learned from,
+    how it did on the time-based hold-out beside the rule score, and whether it is
+    used. At most one is active; training a better one retires it."""
+
+    version = models.PositiveIntegerField(unique=True, editable=False)
+    trained_at = models.DateTimeField(default=timezone.now, editable=False)
+    trained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    as_of = models.DateTimeField(editable=False, help_text="Leads made before this moment, with a known outcome.")
+    stale_after_days = models.PositiveIntegerField(
+        editable=False, help_text="An open lead older than this counted as not converted."
+    )
+    train_leads = models.PositiveIntegerField(default=0, editable=False)
+    train_positives = models.PositiveIntegerField(default=0, editable=False)
+    holdout_leads = models.PositiveIntegerField(default=0, editable=False)
+    holdout_positives = models.PositiveIntegerField(default=0, editable=False)
+    # The model's and the rule score's figures on the hold-out, their calibration
+    # tables and the decision's thresholds (leads.prediction.model.Evaluation).
+    metrics = models.JSONField(default=dict, editable=False)
+    feature_names = models.JSONField(default=list, editable=False)
+    # The catalog's prices the features were computed with (slug: lowest price):
+    # leads may not read the catalog (DESIGN.md), and a prediction must see the
+    # prices the model learned from, not today's.
+    procedure_prices = models.JSONField(default=dict, editable=False)
+    # The fitted scikit-learn pipeline, pickled. Unpickling runs code, so this is only
+    # ever read back from our own database, written by leads.prediction and nothing else.
+    pipeline = models.BinaryField(null=True, editable=False)
+    # A pickle loads faithfully only into the scikit-learn that wrote it.
+    sklearn_version = models.CharField(max_length=20, editable=False)
+    status = models.CharField(max_length=10, choices=ConversionModelStatus.choices, editable=False)
+    reason = models.CharField(max_length=300, blank=True, editable=False,
+                              help_text="Why it is used, or why it was refused.")
+
+    class Meta:
+        ordering = ["-version"]
+        # Read by every staff role; written only by leads.prediction (manage.py train_lead_model).
+        default_permissions = ("view",)
+        constraints = [
+            models.UniqueConstraint(fields=["status"], condition=Q(status="active"),
+                                    name="conversion_model_one_active"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Conversion model v{self.version} ({self.get_status_display().lower()})"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and set(kwargs.get("update_fields") or ()) != {"status"}:
+            raise ConversionModelImmutable(f"Conversion model v{self.version} is a record: only its status changes.")
+        super().save(*args, **kwargs)

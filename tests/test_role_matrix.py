@@ -36,6 +36,7 @@ VIEWERS = {
     "leads.appointment": {CLINIC_MANAGER, FRONT_DESK},
     "leads.auditevent": {CLINIC_MANAGER},
     "leads.campaigncost": {CLINIC_MANAGER, MARKETING},
+    "leads.conversionmodel": {CLINIC_MANAGER, FRONT_DESK, MARKETING},  # figures, no patient
     "interactions.usersession": {CLINIC_MANAGER, FRONT_DESK, MARKETING},
     "interactions.userinteraction": {CLINIC_MANAGER, FRONT_DESK, MARKETING},
     "scoring.leadscoringrule": {CLINIC_MANAGER, FRONT_DESK, MARKETING},

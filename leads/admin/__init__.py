@@ -1,7 +1,9 @@
-"""Admin for leads (lead.py) and the records kept beside them (records.py); importing
-the modules registers their ModelAdmins."""
+"""Admin for leads (lead.py), the records kept beside them (records.py) and the
+conversion models (prediction.py); importing the modules registers their ModelAdmins."""
 
 from leads.admin.lead import LeadAdmin
+from leads.admin.prediction import ConversionModelAdmin
 from leads.admin.records import AppointmentAdmin, AuditEventAdmin, CampaignCostAdmin, ConsentAdmin
 
-__all__ = ["AppointmentAdmin", "AuditEventAdmin", "CampaignCostAdmin", "ConsentAdmin", "LeadAdmin"]
+__all__ = ["AppointmentAdmin", "AuditEventAdmin", "CampaignCostAdmin", "ConsentAdmin", "ConversionModelAdmin",
+           "LeadAdmin"]

@@ -26,6 +26,7 @@ from leads.contact import normalise_email, normalise_phone
 from leads.models import Appointment, Consent, Lead, LeadNote, LeadStatus, LeadStatusChange
 from leads.exports import leads_csv
 from leads.gdpr import anonymous_reasons, person_erase, person_export
+from leads.prediction.services import lead_conversion_probability
 from leads.score_history import lead_score_as_of, lead_score_chart, lead_score_timeline, lead_score_under
 from leads.selectors import (
     CALL_FIRST_ORDER,
@@ -48,6 +49,8 @@ from leads.services import (
 )
 from scoring.models import RuleVersion
 
+NO_CONVERSION_MODEL = ("No conversion model in use: train one with manage.py train_lead_model "
+                       "(it is used only if it beats the rule score on past leads).")
 # What staff edit on a lead's page; the rest is the record (score, attribution, dates).
 LEAD_FORM_FIELDS = (*CONTACT_FIELDS, *WORK_FIELDS)
 ADD_FIELDSETS = [
@@ -277,14 +280,18 @@ class LeadAdmin(LeadPrivacyMixin, admin.ModelAdmin):
         "erase_personal_data",
     ]
     readonly_fields = [
-        "lead_score", "engagement_level", "score_explanation", "score_history", "interest", "source", "interaction",
+        "lead_score", "conversion_probability", "engagement_level", "score_explanation", "score_history", "interest",
+        "source", "interaction",
         "landing_page", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
         "created_at", "updated_at", "high_intent_notified_at",
     ]
     fieldsets = [
         ("Patient", {"fields": CONTACT_FIELDS}),
         ("Pipeline", {"fields": ["status", "owner", "value"]}),
-        ("Score", {"fields": ["lead_score", "engagement_level", "score_explanation", "score_history", "interest"]}),
+        ("Score", {"fields": [
+            "lead_score", "conversion_probability", "engagement_level", "score_explanation", "score_history",
+            "interest",
+        ]}),
         (
             "Source and attribution",
             {
@@ -456,6 +463,18 @@ class LeadAdmin(LeadPrivacyMixin, admin.ModelAdmin):
         return render_to_string("admin/leads/lead/score_chart.html", {
             "chart": lead_score_chart(lead_score_timeline(lead=lead)),
             "history_url": reverse("admin:leads_lead_score_history", args=[lead.pk]),
+        })
+
+    @admin.display(description="conversion probability")
+    def conversion_probability(self, lead: Lead) -> str:
+        """The active model's probability beside the rule score, with what pushed it
+        (feature names and values only: no free text the patient typed)."""
+        prediction = lead_conversion_probability(lead)
+        if prediction is None:
+            return NO_CONVERSION_MODEL
+        return render_to_string("admin/leads/lead/conversion_probability.html", {
+            "prediction": prediction, "percent": round(prediction.probability * 100),
+            "models_url": reverse("admin:leads_conversionmodel_changelist"),
         })
 
     @admin.display(description="lead")
