@@ -11,35 +11,20 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from clinic.demo import history_catalog
 from clinic.roles import CLINIC_MANAGER, FRONT_DESK, MARKETING
 from leads.calibration import calibration_accept, calibration_run
 from leads.models import RuleCalibration
-from leads.synthetic import history_generate, history_remove, rule_truth
+from leads.synthetic import rule_truth
 from scoring.models import LeadScoringRule, RuleVersion
 from scoring.services import scoring_config
 from tests.factories import scoring_rule_change
+from tests.leads.synthetic_fixtures import history, module_history  # noqa: F401 (fixtures)
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 VISITORS = 2000  # some 730 leads with an outcome: 363 to fit, 363 held out
 
 
-@pytest.fixture(scope="module")
-def _history_once(django_db_setup, django_db_blocker):
-    from scoring.services import scoring_config_forget
-
-    scoring_config_forget()
-    with django_db_blocker.unblock():
-        made = history_generate(catalog=history_catalog(), visitors=VISITORS, seed=11, now=NOW)
-    yield made
-    with django_db_blocker.unblock():
-        RuleCalibration.objects.all().delete()
-        history_remove()
-
-
-@pytest.fixture
-def history(_history_once, db):
-    return _history_once
+_history_once = module_history(visitors=VISITORS, seed=11, now=NOW)
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from clinic.demo import history_catalog
 from leads.calibration import calibration_accept, calibration_run
 from leads.models import RuleCalibration
-from leads.synthetic import Mechanism, history_generate, history_remove
+from leads.synthetic import Mechanism
+from tests.leads.synthetic_fixtures import history, module_history  # noqa: F401 (fixtures)
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 # Every effect 0: a lead books with the same chance (one in two) whatever it did.
@@ -17,22 +17,7 @@ NOTHING_MATTERS = Mechanism(intercept=0.0, urgency_immediate=0.0, urgency_soon=0
                             premium_price=0.0, returning=0.0)
 
 
-@pytest.fixture(scope="module")
-def _history_once(django_db_setup, django_db_blocker):
-    from scoring.services import scoring_config_forget
-
-    scoring_config_forget()
-    with django_db_blocker.unblock():
-        made = history_generate(catalog=history_catalog(), visitors=2000, seed=11, now=NOW, mechanism=NOTHING_MATTERS)
-    yield made
-    with django_db_blocker.unblock():
-        RuleCalibration.objects.all().delete()
-        history_remove()
-
-
-@pytest.fixture
-def history(_history_once, db):
-    return _history_once
+_history_once = module_history(visitors=2000, seed=11, now=NOW, mechanism=NOTHING_MATTERS)
 
 
 def test_a_proposal_that_does_not_rank_better_is_refused_and_cannot_be_accepted(history):
