@@ -11,8 +11,8 @@ proposal may be accepted only if it ranks the held-out leads better than the cur
 points by CALIBRATION_MIN_AUC_GAIN, with enough of them.
 
 Each lead is scored on its journey as it stood when its outcome became known (its
-first move to booked, won or lost; a stale lead's whole journey): what happened
-after cannot explain the outcome. Staff adjustments are left out: they are staff's
+first move to booked, won or lost; the day a lead left open went stale): what
+happened after cannot explain the outcome. Staff adjustments are left out: they are staff's
 knowledge, not a rule's. The visits' facts are rebuilt from the interactions (as
 leads.score_history does for a past date).
 """
@@ -27,12 +27,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Min
 from django.utils import timezone
 
 from interactions.models import UserInteraction, UserSession
-from leads.models import LeadStatus, LeadStatusChange, RuleCalibration
-from leads.outcomes import LabelledLead, outcome_labels
+from leads.models import RuleCalibration
+from leads.outcomes import LabelledLead, outcome_cutoffs, outcome_labels
 from scoring import calibration, engine, incremental
 from scoring.models import LeadScoringRule
 from scoring.services import scoring_config
@@ -53,22 +52,17 @@ class LeadJourney:
     cutoff: datetime  # scored as of then (score decay)
 
 
-def _outcome_moments(lead_ids: Sequence[int]) -> dict[int, datetime]:
-    """When each lead's outcome became known: its first move to booked, won or lost."""
-    rows = (LeadStatusChange.objects.filter(lead_id__in=lead_ids,
-                                            to_status__in=[LeadStatus.BOOKED, LeadStatus.WON, LeadStatus.LOST])
-            .values("lead_id").annotate(first=Min("changed_at")).values_list("lead_id", "first"))
-    return dict(rows)
-
-
-def lead_journeys_until_outcome(labelled: Sequence[LabelledLead], *, as_of: datetime) -> Iterator[LeadJourney]:
-    """Each labelled lead's journey up to its outcome (see the module docstring), a
-    chunk of leads at a time (a few queries a chunk, whatever the number of leads)."""
+def lead_journeys_until_outcome(
+    labelled: Sequence[LabelledLead], *, as_of: datetime, stale_after_days: int
+) -> Iterator[LeadJourney]:
+    """Each labelled lead's journey up to when its outcome became known
+    (leads.outcomes.outcome_cutoffs), a chunk of leads at a time (a few queries a
+    chunk, whatever the number of leads)."""
     gap = timedelta(seconds=settings.VISIT_GAP_SECONDS)
     for start in range(0, len(labelled), CHUNK):
         chunk = labelled[start:start + CHUNK]
         ids = [lead.lead_id for lead in chunk]
-        cutoffs = _outcome_moments(ids)
+        cutoffs = outcome_cutoffs(chunk, as_of=as_of, stale_after_days=stale_after_days)
         rows = defaultdict(list)
         for row in (UserInteraction.objects.filter(lead_id__in=ids, created_at__lte=as_of)
                     .exclude(interaction_type=engine.ADJUSTMENT)
@@ -81,7 +75,7 @@ def lead_journeys_until_outcome(labelled: Sequence[LabelledLead], *, as_of: date
                                    .values_list("lead_id", "utm_source", "utm_medium", "utm_campaign")):
             utm.setdefault(lead_id, campaign)
         for lead in chunk:
-            cutoff = cutoffs.get(lead.lead_id, as_of)
+            cutoff = cutoffs[lead.lead_id]
             journey = [row for row in rows.get(lead.lead_id, []) if row[1] <= cutoff]
             visits, last_seen = 0, {}
             for _, created_at, _, _, _, session_id in journey:
@@ -137,7 +131,7 @@ def calibration_run(*, by=None, as_of: datetime | None = None, stale_after_days:
     half = len(labelled) // 2
     fitting, held_out = labelled[:half], labelled[half:]
     held, converted = [], []
-    for journey in lead_journeys_until_outcome(fitting, as_of=as_of):
+    for journey in lead_journeys_until_outcome(fitting, as_of=as_of, stale_after_days=stale_after_days):
         held.append(rules_held(journey, ruleset)[0])
         converted.append(journey.converted)
 
@@ -150,7 +144,7 @@ def calibration_run(*, by=None, as_of: datetime | None = None, stale_after_days:
     proposed_ruleset = incremental.RuleSet(proposed_rules, half_life_days=ruleset.half_life_days)
 
     current_scores, proposed_scores, outcomes = [], [], []
-    for journey in lead_journeys_until_outcome(held_out, as_of=as_of):
+    for journey in lead_journeys_until_outcome(held_out, as_of=as_of, stale_after_days=stale_after_days):
         current_scores.append(_score(journey, ruleset))
         proposed_scores.append(_score(journey, proposed_ruleset))
         outcomes.append(journey.converted)

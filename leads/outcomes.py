@@ -11,14 +11,19 @@ to be forgotten: learning from them would keep them).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Min
 
-from leads.models import Lead, LeadStatus
+from leads.models import Lead, LeadStatus, LeadStatusChange
 
 PIPELINE = LeadStatus.pipeline()
+# A lead's outcome is known from its first move to one of these.
+OUTCOME_STATUSES = (LeadStatus.BOOKED, LeadStatus.WON, LeadStatus.LOST)
+CHUNK = 2000
 CONVERTED_FROM = PIPELINE.index(LeadStatus.BOOKED)
 
 
@@ -56,3 +61,29 @@ def outcome_labels(*, as_of: datetime, stale_after_days: int | None = None) -> l
         elif status == LeadStatus.LOST or created_at < stale_before:
             labels.append(LabelledLead(pk, created_at, False))
     return labels
+
+
+def outcome_moments(lead_ids: Sequence[int]) -> dict[int, datetime]:
+    """Each lead's first move to booked, won or lost (leads never moved are absent)."""
+    moments: dict[int, datetime] = {}
+    for start in range(0, len(lead_ids), CHUNK):
+        moments.update(
+            LeadStatusChange.objects.filter(lead_id__in=lead_ids[start:start + CHUNK], to_status__in=OUTCOME_STATUSES)
+            .values("lead_id").annotate(first=Min("changed_at")).values_list("lead_id", "first")
+        )
+    return moments
+
+
+def outcome_cutoffs(
+    labels: Sequence[LabelledLead], *, as_of: datetime, stale_after_days: int | None = None
+) -> dict[int, datetime]:
+    """When each labelled lead's outcome became known, so that whatever learns from
+    it reads the lead as it was then and nothing after: its first move to booked, won
+    or lost; for a lead left open, the day it went stale; never after `as_of`."""
+    if stale_after_days is None:
+        stale_after_days = settings.LEAD_STALE_AFTER_DAYS
+    moments = outcome_moments([label.lead_id for label in labels])
+    stale = timedelta(days=stale_after_days)
+    return {
+        label.lead_id: min(moments.get(label.lead_id, label.created_at + stale), as_of) for label in labels
+    }

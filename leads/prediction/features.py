@@ -26,15 +26,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Min
 from django.utils import timezone
 
 from interactions.models import InteractionType, UserInteraction
-from leads.models import Lead, LeadScoreChange, LeadStatus, LeadStatusChange
+from leads.models import Lead, LeadScoreChange
 from scoring.engine import BUDGET_LEVELS, URGENCY_LEVELS
 
 CHUNK_SIZE = 2000
-OUTCOME_STATUSES = (LeadStatus.BOOKED, LeadStatus.WON, LeadStatus.LOST)
 TOOLS = (InteractionType.AI_RECOMMENDATION, InteractionType.FACE_ANALYSIS, InteractionType.COST_CALCULATOR,
          InteractionType.APPOINTMENT_BOOKING)
 # What the patient did. Staff adjustments and experiment bookkeeping are not the
@@ -75,17 +73,6 @@ class _Journey:
     enquiry_visit_start: datetime | None = None
     previous_visit_end: datetime | None = None
     last_before_enquiry: datetime | None = None
-
-
-def outcome_moments(lead_ids: Sequence[int]) -> dict[int, datetime]:
-    """Each lead's first move to booked, won or lost (leads never moved are absent)."""
-    moments: dict[int, datetime] = {}
-    for chunk in _chunks(lead_ids):
-        moments.update(
-            LeadStatusChange.objects.filter(lead_id__in=chunk, to_status__in=OUTCOME_STATUSES)
-            .values("lead_id").annotate(first=Min("changed_at")).values_list("lead_id", "first")
-        )
-    return moments
 
 
 def rule_scores_at(cutoffs: Mapping[int, datetime]) -> dict[int, int]:

@@ -14,9 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from leads.models import ConversionModel, ConversionModelStatus, Lead
-from leads.outcomes import outcome_labels
+from leads.outcomes import outcome_cutoffs, outcome_labels
 from leads.prediction import model as learning
-from leads.prediction.features import feature_in_words, lead_features, outcome_moments, rule_scores_at
+from leads.prediction.features import feature_in_words, lead_features, rule_scores_at
 
 TOP_PUSHES = 3
 # Pushes smaller than this (on the log-odds) say nothing worth reading.
@@ -59,8 +59,7 @@ def training_examples(*, as_of: datetime, stale_after_days: int,
     moment: its first move to booked, won or lost, or for a stale open lead the
     as-of (never later than the as-of), with the rule score of that moment."""
     labels = outcome_labels(as_of=as_of, stale_after_days=stale_after_days)
-    moments = outcome_moments([label.lead_id for label in labels])
-    cutoffs = {label.lead_id: min(moments.get(label.lead_id, as_of), as_of) for label in labels}
+    cutoffs = outcome_cutoffs(labels, as_of=as_of, stale_after_days=stale_after_days)
     features = lead_features(cutoffs=cutoffs, prices=prices)
     scores = rule_scores_at(cutoffs)
     return [

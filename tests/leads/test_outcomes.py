@@ -76,3 +76,14 @@ def test_the_stale_limit_defaults_to_the_setting(leads, settings):
 def test_it_reads_every_lead_in_one_query(leads, django_assert_max_num_queries):
     with django_assert_max_num_queries(1):
         outcome_labels(as_of=AS_OF, stale_after_days=60)
+
+
+def test_an_outcome_is_known_from_the_first_move_to_booked_won_or_lost_or_the_day_a_lead_went_stale(leads):
+    from leads.outcomes import outcome_cutoffs
+
+    cutoffs = outcome_cutoffs(outcome_labels(as_of=AS_OF, stale_after_days=60), as_of=AS_OF, stale_after_days=60)
+    day = timedelta(days=1)
+    assert cutoffs[leads["won"].pk] == leads["won"].created_at + 2 * day  # booked on its second day
+    assert cutoffs[leads["lost"].pk] == leads["lost"].created_at + 2 * day
+    assert cutoffs[leads["stale_open"].pk] == leads["stale_open"].created_at + 60 * day
+    assert cutoffs[leads["stale_new"].pk] == leads["stale_new"].created_at + 60 * day
