@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 
 from core.permissions import CONTACT_PERMISSION
 from core.views import add_service_errors
-from leads.calibration import calibration_accept, calibration_run
+from leads.calibration import calibration_accept, calibration_start
 from leads.models import RescoreRun, RuleCalibration
 from leads.rescoring import rescore_run_start, rule_change_preview
 from leads.selectors import rule_performance
@@ -69,6 +69,9 @@ def rule_preview_view(request, *, admin_site, object_id=None):
     }, status=200 if summary else 400)
 
 
+CALIBRATING = (RuleCalibration.Status.QUEUED, RuleCalibration.Status.RUNNING)
+
+
 def _percent(value) -> str:
     return "–" if value is None else f"{value * 100:.0f} %"
 
@@ -79,8 +82,9 @@ def _auc(value) -> str:
 
 def calibration_shown(calibration: RuleCalibration | None) -> dict:
     """The latest calibration as the page's tables read it."""
-    shown = {"calibration": calibration, "stale_after_days": django_settings.LEAD_STALE_AFTER_DAYS}
-    if calibration is None:
+    shown = {"calibration": calibration, "stale_after_days": django_settings.LEAD_STALE_AFTER_DAYS,
+             "calibrating": calibration is not None and calibration.status in CALIBRATING}
+    if calibration is None or not calibration.result:
         return shown
     rows = []
     for row in calibration.result["rules"]:
@@ -105,11 +109,12 @@ def calibration_shown(calibration: RuleCalibration | None) -> dict:
 def _calibration_post(request):
     """The page's calibration buttons: calibrate now, or accept the latest proposal."""
     if "calibrate" in request.POST:
-        result = calibration_run(by=request.user)
-        if result.status == RuleCalibration.Status.PROPOSED:
-            messages.success(request, f"Calibration #{result.pk} proposes new points: compare them below.")
+        if RuleCalibration.objects.filter(status__in=CALIBRATING).exists():
+            messages.warning(request, "A calibration is already under way: its result shows below when it is done.")
         else:
-            messages.warning(request, f"Calibration #{result.pk}: {result.reason}")
+            calibration = calibration_start(by=request.user)
+            messages.success(request, f"Calibration #{calibration.pk} runs in the background; "
+                                      "its proposal shows below when it is done.")
         return redirect(reverse("admin:comprehensive_lead_scoring") + "#calibration")
     try:
         accepted = calibration_accept(calibration_id=int(request.POST["accept_calibration"]), by=request.user)

@@ -32,7 +32,9 @@ from django.utils import timezone
 from interactions.models import UserInteraction, UserSession
 from leads.models import RuleCalibration
 from leads.outcomes import LabelledLead, outcome_cutoffs, outcome_labels
-from scoring import calibration, engine, incremental
+from leads.tasks import calibrate_rules
+from scoring import calibration as calibration_math
+from scoring import engine, incremental
 from scoring.models import LeadScoringRule
 from scoring.services import scoring_config
 from scoring.versions import rule_version_get, rule_version_record, ruleset_of
@@ -117,12 +119,53 @@ def _score_of(state: incremental.JourneyState, journey: LeadJourney, ruleset: in
 
 def calibration_run(*, by=None, as_of: datetime | None = None, stale_after_days: int | None = None,
                     save: bool = True) -> RuleCalibration:
-    """Measure, propose and compare (see the module docstring); the result is saved
-    (unless `save` is off) as a proposal, or as refused with the reason."""
-    as_of = as_of or timezone.now()
-    stale_after_days = settings.LEAD_STALE_AFTER_DAYS if stale_after_days is None else stale_after_days
-    config = scoring_config()
-    version = rule_version_get(config.version)
+    """Measure, propose and compare now (see the module docstring); the result is
+    saved (unless `save` is off) as a proposal, or as refused with the reason."""
+    calibration = _calibration_new(by=by, as_of=as_of, stale_after_days=stale_after_days)
+    _calibrate(calibration)
+    if save:
+        calibration.save()
+    return calibration
+
+
+def calibration_start(*, by) -> RuleCalibration:
+    """Queue a calibration of the current rules on the outcomes known now, for the
+    background worker (it scores every labelled lead's journey twice)."""
+    calibration = _calibration_new(by=by)
+    calibration.save()
+    transaction.on_commit(lambda: calibrate_rules.enqueue(calibration.pk))
+    return calibration
+
+
+def calibration_execute(*, calibration_id: int) -> RuleCalibration:
+    """The worker's side of calibration_start."""
+    calibration = RuleCalibration.objects.get(pk=calibration_id)
+    RuleCalibration.objects.filter(pk=calibration.pk).update(status=RuleCalibration.Status.RUNNING)
+    try:
+        _calibrate(calibration)
+    except Exception as error:
+        RuleCalibration.objects.filter(pk=calibration.pk).update(
+            status=RuleCalibration.Status.FAILED, reason=f"The calibration failed: {error}"[:2000]
+        )
+        raise
+    calibration.save()
+    return calibration
+
+
+def _calibration_new(*, by=None, as_of: datetime | None = None, stale_after_days: int | None = None):
+    """A calibration of the current rule version on the outcomes known `as_of` (now)."""
+    return RuleCalibration(
+        created_by=by if by is not None and getattr(by, "is_authenticated", False) else None,
+        as_of=as_of or timezone.now(),
+        stale_after_days=settings.LEAD_STALE_AFTER_DAYS if stale_after_days is None else stale_after_days,
+        from_version_id=scoring_config().version,
+    )
+
+
+def _calibrate(calibration: RuleCalibration) -> None:
+    """Fill in the calibration: its counts, lifts, proposal, comparison and status."""
+    as_of, stale_after_days = calibration.as_of, calibration.stale_after_days
+    version = rule_version_get(calibration.from_version_id)
     rules = version.engine_rules()
     ruleset = ruleset_of(version)
     thresholds = version.scoring_settings().thresholds()
@@ -135,9 +178,9 @@ def calibration_run(*, by=None, as_of: datetime | None = None, stale_after_days:
         held.append(rules_held(journey, ruleset)[0])
         converted.append(journey.converted)
 
-    lifts = [calibration.rule_lift(rule.name, [rule.name in h for h in held], converted) for rule in rules]
+    lifts = [calibration_math.rule_lift(rule.name, [rule.name in h for h in held], converted) for rule in rules]
     calibrated = {lift.rule for lift in lifts if lift.enough}
-    proposed = calibration.points_proposed(rules, held, converted, calibrated=calibrated) if calibrated else {}
+    proposed = calibration_math.points_proposed(rules, held, converted, calibrated=calibrated) if calibrated else {}
     proposed_rules = [engine.Rule(name=r.name, kind=r.kind, condition=r.condition,
                                   points=proposed.get(r.name, r.points), per_occurrence=r.per_occurrence)
                       for r in rules]
@@ -148,29 +191,23 @@ def calibration_run(*, by=None, as_of: datetime | None = None, stale_after_days:
         current_scores.append(_score(journey, ruleset))
         proposed_scores.append(_score(journey, proposed_ruleset))
         outcomes.append(journey.converted)
-    current = calibration.ranking_quality(current_scores, outcomes, thresholds=thresholds)
-    suggested = calibration.ranking_quality(proposed_scores, outcomes, thresholds=thresholds)
+    current = calibration_math.ranking_quality(current_scores, outcomes, thresholds=thresholds)
+    suggested = calibration_math.ranking_quality(proposed_scores, outcomes, thresholds=thresholds)
 
     reason = _refusal(calibrated=calibrated, proposed=proposed, rules=rules, current=current, suggested=suggested)
-    result = RuleCalibration(
-        created_by=by if by is not None and getattr(by, "is_authenticated", False) else None,
-        as_of=as_of, stale_after_days=stale_after_days, from_version_id=version.number,
-        labelled=len(labelled), fitted=len(fitting), held_out=len(held_out),
-        status=RuleCalibration.Status.REFUSED if reason else RuleCalibration.Status.PROPOSED, reason=reason,
-        result={
-            "rules": [
-                {"rule": rule.name, "kind": rule.kind, "per_occurrence": rule.per_occurrence, "current": rule.points,
-                 "proposed": proposed.get(rule.name), "lift": lift.as_data()}
-                for rule, lift in zip(rules, lifts)
-            ],
-            "current": current.as_data(),
-            "proposed": suggested.as_data(),
-            "min_auc_gain": settings.CALIBRATION_MIN_AUC_GAIN,
-        },
-    )
-    if save:
-        result.save()
-    return result
+    calibration.labelled, calibration.fitted, calibration.held_out = len(labelled), len(fitting), len(held_out)
+    calibration.status = RuleCalibration.Status.REFUSED if reason else RuleCalibration.Status.PROPOSED
+    calibration.reason = reason
+    calibration.result = {
+        "rules": [
+            {"rule": rule.name, "kind": rule.kind, "per_occurrence": rule.per_occurrence, "current": rule.points,
+             "proposed": proposed.get(rule.name), "lift": lift.as_data()}
+            for rule, lift in zip(rules, lifts)
+        ],
+        "current": current.as_data(),
+        "proposed": suggested.as_data(),
+        "min_auc_gain": settings.CALIBRATION_MIN_AUC_GAIN,
+    }
 
 
 def _refusal(*, calibrated, proposed, rules, current, suggested) -> str:

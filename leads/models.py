@@ -474,6 +474,9 @@ class RuleCalibration(models.Model):
     leads held out; staff may accept a proposal as a new rule version."""
 
     class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for the worker"
+        RUNNING = "running", "Running"
+        FAILED = "failed", "Failed"
         PROPOSED = "proposed", "Proposed"
         REFUSED = "refused", "Refused"
         ACCEPTED = "accepted", "Accepted"
@@ -488,11 +491,11 @@ class RuleCalibration(models.Model):
         "scoring.RuleVersion", to_field="number", on_delete=models.PROTECT, related_name="+",
         help_text="The rules calibrated.",
     )
-    labelled = models.PositiveIntegerField(help_text="Leads with a known outcome.")
-    fitted = models.PositiveIntegerField(help_text="The older half: the proposal was fitted on them.")
-    held_out = models.PositiveIntegerField(help_text="The newer half: the proposal was judged on them.")
-    status = models.CharField(max_length=10, choices=Status.choices)
-    reason = models.TextField(blank=True, help_text="Why the proposal may not be accepted.")
+    labelled = models.PositiveIntegerField(default=0, help_text="Leads with a known outcome.")
+    fitted = models.PositiveIntegerField(default=0, help_text="The older half: the proposal was fitted on them.")
+    held_out = models.PositiveIntegerField(default=0, help_text="The newer half: the proposal was judged on them.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    reason = models.TextField(blank=True, help_text="Why the proposal may not be accepted (or why it failed).")
     result = models.JSONField(default=dict)
     accepted_version = models.ForeignKey(
         "scoring.RuleVersion", to_field="number", null=True, blank=True, on_delete=models.PROTECT, related_name="+",

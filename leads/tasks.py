@@ -93,6 +93,14 @@ def decay_scores() -> int:
 
 
 @task
+def calibrate_rules(calibration_id: int) -> str:
+    """The lead-scoring page's calibration, in the background; returns its status."""
+    from leads.calibration import calibration_execute
+
+    return calibration_execute(calibration_id=calibration_id).status
+
+
+@task
 def purge_expired_data() -> int:
     """The scheduled form of `manage.py purge_expired`; returns visitors deleted."""
     from leads.gdpr import purge_expired

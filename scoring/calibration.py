@@ -21,11 +21,17 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from core import stats
 from scoring import engine
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy and scikit-learn are imported where they are used, not with this module: the
+# admin imports it, and a process that has loaded numpy runs its thread pool, with
+# which `rescore_leads` cannot fork its workers (leads.rescoring).
 
 # A rule's lift is estimated only with at least this many leads on each side, and this
 # many converted and unconverted leads among those it held for.
@@ -92,6 +98,8 @@ def rule_lift(rule: str, held: Sequence[bool], converted: Sequence[bool]) -> Rul
 def indicator_matrix(rules: Sequence[engine.Rule], held: Sequence[Mapping[str, int]]) -> np.ndarray:
     """One row per lead, one column per rule: 1 if it held (the count, capped, for a
     rule given on every occurrence)."""
+    import numpy as np
+
     matrix = np.zeros((len(held), len(rules)))
     for row, counts in enumerate(held):
         for column, rule in enumerate(rules):
@@ -106,6 +114,7 @@ def points_proposed(
 ) -> dict[str, int]:
     """New points for the `calibrated` rules (the others keep theirs); see the module
     docstring. Needs both outcomes among the leads."""
+    import numpy as np
     from sklearn.linear_model import LogisticRegressionCV
 
     chosen = [rule for rule in rules if rule.name in calibrated]

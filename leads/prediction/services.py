@@ -1,5 +1,9 @@
 """Training the conversion model on the leads with a known outcome, saving it with its
-figures and the decision, and a lead's conversion probability from the active one."""
+figures and the decision, and a lead's conversion probability from the active one.
+
+The model's module (numpy, scikit-learn) is imported where it is used, not with this
+one: the admin imports this module, and a process that has loaded numpy runs its
+thread pool, with which `rescore_leads` cannot fork its workers (leads.rescoring)."""
 
 from __future__ import annotations
 
@@ -7,16 +11,19 @@ import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from importlib.metadata import version as package_version
+from typing import TYPE_CHECKING
 
-import sklearn
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from leads.models import ConversionModel, ConversionModelStatus, Lead
 from leads.outcomes import outcome_cutoffs, outcome_labels
-from leads.prediction import model as learning
 from leads.prediction.features import feature_in_words, lead_features, rule_scores_at
+
+if TYPE_CHECKING:
+    from leads.prediction import model as learning
 
 TOP_PUSHES = 3
 # Pushes smaller than this (on the log-odds) say nothing worth reading.
@@ -46,6 +53,8 @@ class Prediction:
 
 
 def conversion_thresholds() -> learning.Thresholds:
+    from leads.prediction import model as learning
+
     return learning.Thresholds(
         min_holdout_leads=settings.CONVERSION_MODEL_MIN_HOLDOUT_LEADS,
         min_holdout_each_class=settings.CONVERSION_MODEL_MIN_HOLDOUT_EACH_CLASS,
@@ -57,7 +66,9 @@ def training_examples(*, as_of: datetime, stale_after_days: int,
                       prices: Mapping[str, float]) -> list[learning.Example]:
     """The labelled leads (leads.outcomes), each described as it was at its outcome
     moment: its first move to booked, won or lost, or for a stale open lead the
-    as-of (never later than the as-of), with the rule score of that moment."""
+    day it went stale (never later than the as-of), with the rule score of that moment."""
+    from leads.prediction import model as learning
+
     labels = outcome_labels(as_of=as_of, stale_after_days=stale_after_days)
     cutoffs = outcome_cutoffs(labels, as_of=as_of, stale_after_days=stale_after_days)
     features = lead_features(cutoffs=cutoffs, prices=prices)
@@ -82,6 +93,8 @@ def conversion_model_train(
     the one before) when it beats the rules by the margin with enough examples,
     refused with the reason otherwise. `prices`: each procedure's lowest price by
     slug (the catalog, which leads may not read). A dry run saves nothing."""
+    from leads.prediction import model as learning
+
     as_of = as_of or timezone.now()
     stale_after_days = settings.LEAD_STALE_AFTER_DAYS if stale_after_days is None else stale_after_days
     prices = {slug: float(price) for slug, price in prices.items()}
@@ -114,7 +127,7 @@ def _save(training: learning.Training, *, as_of: datetime, stale_after_days: int
         procedure_prices=dict(prices),
         # Pickled for our own database only (see ConversionModel.pipeline).
         pipeline=pickle.dumps(training.pipeline) if training.pipeline is not None else None,
-        sklearn_version=sklearn.__version__,
+        sklearn_version=package_version("scikit-learn"),
         status=ConversionModelStatus.ACTIVE if training.decision.used else ConversionModelStatus.REFUSED,
         reason=training.decision.reason[:300],
     )
@@ -143,8 +156,9 @@ def lead_conversion_probability(lead: Lead, *, at: datetime | None = None) -> Pr
     and the features that pushed it up and down most; None when no model is active,
     or when the active one was pickled by another scikit-learn (retrain it)."""
     record = conversion_model_active()
-    if record is None or record.sklearn_version != sklearn.__version__:
+    if record is None or record.sklearn_version != package_version("scikit-learn"):
         return None
+    from leads.prediction import model as learning
     features = lead_features(cutoffs={lead.pk: at or timezone.now()}, prices=record.procedure_prices)[lead.pk]
     explained = learning.explain(_pipeline_of(record), features)
     notable = [push for push in explained.pushes if abs(push.contribution) >= NOTABLE_PUSH]

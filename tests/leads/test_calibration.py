@@ -121,9 +121,12 @@ def staff(role):
 
 
 @pytest.mark.parametrize("role", [CLINIC_MANAGER, MARKETING])
-def test_rule_editors_calibrate_and_accept_on_the_lead_scoring_page(client, history, role):
+def test_rule_editors_calibrate_and_accept_on_the_lead_scoring_page(
+    client, history, role, django_capture_on_commit_callbacks
+):
     client.force_login(staff(role))
-    response = client.post("/admin/comprehensive/lead-scoring/", {"calibrate": "1"})
+    with django_capture_on_commit_callbacks(execute=True):  # the worker runs the task (tests run it at once)
+        response = client.post("/admin/comprehensive/lead-scoring/", {"calibrate": "1"})
     assert response.status_code == 302
     page = client.get("/admin/comprehensive/lead-scoring/").content.decode()
     assert 'id="calibration-rules"' in page and "Accept the proposed points" in page
@@ -140,3 +143,22 @@ def test_the_front_desk_reads_but_does_not_calibrate(client, history):
     assert client.post("/admin/comprehensive/lead-scoring/", {"calibrate": "1"}).status_code == 403
     assert client.post("/admin/comprehensive/lead-scoring/", {"accept_calibration": "1"}).status_code == 403
     assert RuleCalibration.objects.count() == 0
+
+
+def test_a_calibration_runs_in_the_background_one_at_a_time_and_a_failure_says_why(client, history, monkeypatch):
+    client.force_login(staff(CLINIC_MANAGER))
+    client.post("/admin/comprehensive/lead-scoring/", {"calibrate": "1"})  # queued: not committed, not run
+    client.post("/admin/comprehensive/lead-scoring/", {"calibrate": "1"})
+    queued = RuleCalibration.objects.get()
+    assert queued.status == RuleCalibration.Status.QUEUED
+    page = client.get("/admin/comprehensive/lead-scoring/").content.decode()
+    assert f"Calibration #{queued.pk} is waiting for the worker" in page and 'http-equiv="refresh"' in page
+
+    import leads.calibration
+
+    monkeypatch.setattr(leads.calibration, "outcome_labels", lambda **kwargs: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        leads.calibration.calibration_execute(calibration_id=queued.pk)
+    queued.refresh_from_db()
+    assert queued.status == RuleCalibration.Status.FAILED and "division by zero" in queued.reason
+    assert "The calibration failed: division by zero" in client.get("/admin/comprehensive/lead-scoring/").content.decode()
