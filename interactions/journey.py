@@ -8,7 +8,7 @@ scoring state and the facts of its visits (for a lead, summed over their session
 `journey_step` adds one event to it and to the session's counters, and returns the
 score the journey has with it."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -42,6 +42,19 @@ def stamp(moment: datetime) -> str:
 def visit_gap_passed(last_seen_at: datetime, at: datetime, *, gap_seconds: int) -> bool:
     """Whether a request at `at` starts a new visit: a silence of at least the gap."""
     return at - last_seen_at >= timedelta(seconds=gap_seconds)
+
+
+def visits_in(moments: Iterable[tuple[Any, datetime]], *, gap_seconds: int) -> int:
+    """How many visits these interactions were made in, from (visitor, when) pairs
+    oldest first: a silence of `gap_seconds` in a visitor's interactions starts a new
+    visit, as the middleware counts. A visit in which the visitor did nothing is in no
+    log, so it is not counted (for a past moment's facts, which nothing else keeps)."""
+    visits, last_seen = 0, {}
+    for visitor, moment in moments:
+        if visitor not in last_seen or visit_gap_passed(last_seen[visitor], moment, gap_seconds=gap_seconds):
+            visits += 1
+        last_seen[visitor] = moment
+    return visits
 
 
 def in_order(state: incremental.JourneyState, at: datetime) -> bool:

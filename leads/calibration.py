@@ -22,13 +22,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from interactions.journey import visits_in
 from interactions.models import UserInteraction, UserSession
 from leads.models import RuleCalibration
 from leads.outcomes import LabelledLead, outcome_cutoffs, outcome_labels
@@ -60,7 +61,6 @@ def lead_journeys_until_outcome(
     """Each labelled lead's journey up to when its outcome became known
     (leads.outcomes.outcome_cutoffs), a chunk of leads at a time (a few queries a
     chunk, whatever the number of leads)."""
-    gap = timedelta(seconds=settings.VISIT_GAP_SECONDS)
     for start in range(0, len(labelled), CHUNK):
         chunk = labelled[start:start + CHUNK]
         ids = [lead.lead_id for lead in chunk]
@@ -79,11 +79,7 @@ def lead_journeys_until_outcome(
         for lead in chunk:
             cutoff = cutoffs[lead.lead_id]
             journey = [row for row in rows.get(lead.lead_id, []) if row[1] <= cutoff]
-            visits, last_seen = 0, {}
-            for _, created_at, _, _, _, session_id in journey:
-                if session_id not in last_seen or created_at - last_seen[session_id] >= gap:
-                    visits += 1
-                last_seen[session_id] = created_at
+            visits = visits_in(((row[5], row[1]) for row in journey), gap_seconds=settings.VISIT_GAP_SECONDS)
             source, medium, campaign = utm.get(lead.lead_id, (None, None, None))
             yield LeadJourney(
                 lead_id=lead.lead_id, converted=lead.converted,

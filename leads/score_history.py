@@ -5,13 +5,14 @@ leads.LeadScoreChange), and as any rule version would score the lead's journey
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from core.charts import step_chart
+from interactions.journey import visits_in
 from interactions.models import EngagementLevel, UserInteraction, UserSession
 from interactions.tracker import journey_session_facts
 from leads.models import Lead, LeadScoreChange
@@ -81,15 +82,9 @@ def _visit_facts(*, lead: Lead, rows: list[tuple], at: datetime | None) -> engin
         latest = sessions.first()
         return journey_session_facts(session=latest) if latest is not None else engine.SessionFacts()
     latest = sessions.filter(created_at__lte=at).first()
-    gap = timedelta(seconds=settings.VISIT_GAP_SECONDS)
-    visits, last_seen = 0, {}
-    for created_at, _, _, _, session_id in rows:
-        if session_id not in last_seen or created_at - last_seen[session_id] >= gap:
-            visits += 1
-        last_seen[session_id] = created_at
     return engine.SessionFacts(
         engagement_seconds=sum(row[3] for row in rows),
-        visit_count=visits,
+        visit_count=visits_in(((row[4], row[0]) for row in rows), gap_seconds=settings.VISIT_GAP_SECONDS),
         utm_source=latest.utm_source if latest else None,
         utm_medium=latest.utm_medium if latest else None,
         utm_campaign=latest.utm_campaign if latest else None,
