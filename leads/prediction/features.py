@@ -186,13 +186,13 @@ def _describe(journey: _Journey, *, created_at: datetime, utm_source: str, sourc
 
 def feature_in_words(name: str, value) -> str:
     """A feature and its value as staff read them: "urgency: immediate", "2 visits",
-    "AI recommendation: 3 times"."""
+    "AI recommendation: 3 times", "no page engagement"."""
     if isinstance(value, str):
         return f"{CATEGORY_WORDS.get(name, name + ':')} {value.replace('_', ' ')}"
     if name.startswith("uses of "):
         kind = name.removeprefix("uses of ")
         label = InteractionType(kind).label if kind in InteractionType.values else kind
-        return f"{label}: {_times(value)}"
+        return f"{label}: {_times(value)}" if int(value) else f"no {_lower_first(label)}"
     if name == "engagement":
         return f"time on the site: {_duration(round(math.expm1(value)))}"
     if name == "price":
@@ -207,9 +207,14 @@ def feature_in_words(name: str, value) -> str:
     return f"{name}: {value:g}"
 
 
+def _lower_first(label: str) -> str:
+    """"Page engagement" -> "page engagement"; an acronym ("AI recommendation") stays."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+
+
 def _times(count) -> str:
     count = int(count)
-    return "none" if count == 0 else "once" if count == 1 else f"{count} times"
+    return "once" if count == 1 else f"{count} times"
 
 
 def _duration(seconds: int) -> str:

@@ -297,3 +297,12 @@ def test_features_read_in_plain_words():
     assert feature_in_words("days since previous visit", 0) == "enquired on their first visit"
     assert feature_in_words("price", math.log(300)) == "procedures looked at cost £300 on average"
     assert feature_in_words("first visit day", "Monday") == "first visit on a Monday"
+
+
+def test_a_feature_reads_in_plain_words():
+    from leads.prediction.features import feature_in_words
+
+    assert feature_in_words("uses of ai_recommendation", 0) == "no AI recommendation"
+    assert feature_in_words("uses of page_engagement", 0) == "no page engagement"
+    assert feature_in_words("uses of cost_calculator", 2) == "Cost calculator: 2 times"
+    assert feature_in_words("uses of face_analysis", 1) == "Face analysis: once"
