@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 
 from scoring import engine
 from scoring.incremental import RuleSet
-from scoring.models import RuleVersion, ScoringSettings
+from scoring.models import RuleVersion
 from scoring.portability import scoring_rules_export
 
 # Attempts at recording when another process records the same change at once.
@@ -86,11 +86,3 @@ def ruleset_of(version: RuleVersion) -> RuleSet:
         for rule in version.engine_rules()
     ]
     return _ruleset(json.dumps(rules, sort_keys=True), version.scoring_settings().score_half_life_days)
-
-
-def thresholds_of(version: RuleVersion) -> engine.Thresholds:
-    return version.scoring_settings().thresholds()
-
-
-def settings_of(version: RuleVersion) -> ScoringSettings:
-    return version.scoring_settings()
