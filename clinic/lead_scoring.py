@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 
 from core.permissions import CONTACT_PERMISSION
 from core.views import add_service_errors
-from leads.calibration import calibration_accept, calibration_start
+from leads.calibration import calibration_accept, calibration_start, calibration_table
 from leads.models import RescoreRun, RuleCalibration
 from leads.rescoring import rescore_run_start, rule_change_preview
 from leads.selectors import rule_performance
@@ -72,37 +72,12 @@ def rule_preview_view(request, *, admin_site, object_id=None):
 CALIBRATING = (RuleCalibration.Status.QUEUED, RuleCalibration.Status.RUNNING)
 
 
-def _percent(value) -> str:
-    return "–" if value is None else f"{value * 100:.0f} %"
-
-
-def _auc(value) -> str:
-    return "–" if value is None else f"{value:.3f}"
-
-
 def calibration_shown(calibration: RuleCalibration | None) -> dict:
-    """The latest calibration as the page's tables read it."""
+    """The latest calibration, for the page's tables."""
     shown = {"calibration": calibration, "stale_after_days": django_settings.LEAD_STALE_AFTER_DAYS,
              "calibrating": calibration is not None and calibration.status in CALIBRATING}
-    if calibration is None or not calibration.result:
-        return shown
-    rows = []
-    for row in calibration.result["rules"]:
-        lift = row["lift"]
-        interval = lift["ratio_interval"]
-        rows.append({
-            **row,
-            "held_rate": _percent(lift["held_converted"] / lift["held"] if lift["held"] else None),
-            "other_rate": _percent(lift["not_held_converted"] / lift["not_held"] if lift["not_held"] else None),
-            "lift_text": (f"{lift['ratio']:.2f}x" + (f" ({interval[0]:.2f}–{interval[1]:.2f})" if interval else ""))
-            if lift["ratio"] is not None else "–",
-        })
-    current, proposed = calibration.result["current"], calibration.result["proposed"]
-    shown.update(calibration_rows=rows, effect={
-        "current_auc": _auc(current["auc"]), "proposed_auc": _auc(proposed["auc"]),
-        "current_top": _percent(current["top_precision"]), "proposed_top": _percent(proposed["top_precision"]),
-        "levels": [(level, current["levels"][level], proposed["levels"][level]) for level in ("high", "medium", "low")],
-    })
+    if calibration is not None and calibration.result:
+        shown["calibration_rows"], shown["effect"] = calibration_table(calibration)
     return shown
 
 

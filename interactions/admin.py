@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from core.admin import ReadOnlyAdminMixin
 from core.paginators import EstimatedCountPaginator, IndexedYearsQuerySet
 from core.permissions import CONTACT_PERMISSION
 from core.redaction import person_names, redact, redact_data, redact_value
@@ -93,21 +94,6 @@ def _names_of(interaction) -> frozenset[str]:
 def _page_path(url: str) -> str:
     # What erasure keeps of a page address: the query string may carry who it was.
     return urlsplit(url or "").path
-
-
-class ReadOnlyAdminMixin:
-    """What the tracker recorded is evidence: staff read it, never edit or delete it
-    (whatever permissions a role holds; erasure and the retention purge are the only
-    ways rows go, and both are audited)."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class RedactedInteractionMixin:

@@ -245,3 +245,58 @@ def calibration_accept(*, calibration_id: int, by) -> RuleCalibration:
     proposal.accepted_at = timezone.now()
     proposal.save(update_fields=["status", "accepted_version", "accepted_by", "accepted_at"])
     return proposal
+
+
+def _percent(value) -> str:
+    return "–" if value is None else f"{value * 100:.0f} %"
+
+
+def _auc(value) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    rule: str
+    current: int
+    proposed: str  # the proposed points, or "–" for a rule with too few examples
+    held: int
+    held_rate: str  # conversion of the leads the rule held for
+    other_rate: str  # ... and of the others
+    lift: str  # the ratio with its interval, or why there is none
+
+
+@dataclass(frozen=True)
+class EffectRow:
+    figure: str
+    current: str
+    proposed: str
+
+
+def calibration_table(calibration: RuleCalibration) -> tuple[list[RuleRow], list[EffectRow]]:
+    """A finished calibration as staff read it (the lead-scoring page and the
+    command): each rule's row, and the held-out comparison of the two sets of points."""
+    rules = []
+    for row in calibration.result["rules"]:
+        lift = row["lift"]
+        interval = lift["ratio_interval"]
+        if lift["enough"] and lift["ratio"] is not None:
+            lift_text = f"{lift['ratio']:.2f}x" + (f" ({interval[0]:.2f}–{interval[1]:.2f})" if interval else "")
+        else:
+            lift_text = lift["why_not"] or "–"
+        rules.append(RuleRow(
+            rule=row["rule"], current=row["current"],
+            proposed=f"{row['proposed']:+d}" if row["proposed"] is not None else "–", held=lift["held"],
+            held_rate=_percent(lift["held_converted"] / lift["held"] if lift["held"] else None),
+            other_rate=_percent(lift["not_held_converted"] / lift["not_held"] if lift["not_held"] else None),
+            lift=lift_text,
+        ))
+    current, proposed = calibration.result["current"], calibration.result["proposed"]
+    effect = [
+        EffectRow("ROC AUC (0.5 is chance)", _auc(current["auc"]), _auc(proposed["auc"])),
+        EffectRow("Top 20 % by score: converted", _percent(current["top_precision"]),
+                  _percent(proposed["top_precision"])),
+        *(EffectRow(f"Leads at {level} engagement", str(current["levels"][level]), str(proposed["levels"][level]))
+          for level in ("high", "medium", "low")),
+    ]
+    return rules, effect

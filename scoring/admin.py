@@ -4,10 +4,11 @@ import json
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.utils.html import format_html, format_html_join
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
+from core.admin import ReadOnlyAdminMixin
 from core.permissions import CONTACT_PERMISSION
 from scoring.models import LeadScoringRule, RuleVersion, ScoringSettings
 from scoring.privacy import condition_check_privacy
@@ -67,21 +68,12 @@ class ScoringSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(RuleVersion)
-class RuleVersionAdmin(admin.ModelAdmin):
+class RuleVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The rule versions: a record of what the rules were, read, never edited."""
 
     list_display = ["number", "created_at", "created_by", "note", "active_rules"]
     fields = ["number", "created_at", "created_by", "note", "rules_in_words", "document_json"]
     readonly_fields = fields
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="active rules")
     def active_rules(self, version: RuleVersion) -> int:

@@ -21,7 +21,8 @@ from core.forms import DayInput
 from core.permissions import CONTACT_PERMISSION
 from core.views import add_service_errors
 from core.redaction import person_names, redact
-from interactions.admin import InteractionInline, LeadPrivacyMixin, ReadOnlyAdminMixin
+from core.admin import ReadOnlyAdminMixin
+from interactions.admin import InteractionInline, LeadPrivacyMixin
 from leads.contact import normalise_email, normalise_phone
 from leads.models import Appointment, Consent, Lead, LeadNote, LeadStatus, LeadStatusChange
 from leads.exports import leads_csv

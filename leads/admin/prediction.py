@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.template.loader import render_to_string
 from django.utils.html import format_html_join
 
+from core.admin import ReadOnlyAdminMixin
 from leads.models import ConversionModel
 
 
@@ -18,7 +19,7 @@ def _auc(model: ConversionModel, which: str) -> str:
 
 
 @admin.register(ConversionModel)
-class ConversionModelAdmin(admin.ModelAdmin):
+class ConversionModelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["version", "status", "trained_at", "holdout", "model_auc", "rule_auc", "reason"]
     list_filter = ["status"]
     fields = ["version", "status", "reason", "trained_at", "trained_by", "as_of", "stale_after_days", "learned_from",
@@ -28,15 +29,6 @@ class ConversionModelAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # The pickled pipeline is not for reading here (and can be large).
         return super().get_queryset(request).defer("pipeline").select_related("trained_by")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="learned from")
     def learned_from(self, model: ConversionModel) -> str:

@@ -3,7 +3,7 @@ trail, and the campaign costs staff enter for the analytics."""
 
 from django.contrib import admin
 
-from interactions.admin import ReadOnlyAdminMixin
+from core.admin import ReadOnlyAdminMixin
 from leads.models import Appointment, AuditEvent, CampaignCost, Consent
 
 

@@ -106,7 +106,7 @@ def test_the_command_prints_the_table_and_accepts(history):
     out = StringIO()
     call_command("calibrate_rules", "--as-of", "2026-06-01", "--stale-after-days", "60", stdout=out)
     text = out.getvalue()
-    assert "Immediate urgency" in text and "ROC AUC" in text and "Top 20 % converted" in text
+    assert "Immediate urgency" in text and "ROC AUC" in text and "Top 20 % by score: converted" in text
     calibration = RuleCalibration.objects.first()
     assert f"manage.py calibrate_rules --accept {calibration.pk}" in text
     out = StringIO()

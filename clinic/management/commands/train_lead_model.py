@@ -4,28 +4,12 @@ outcome, show how it does against the rule score, and use it only if it beats th
 It lives in clinic/ because it wires two apps: the model (leads.prediction) needs the
 catalog's prices, which leads may not read from calculators (DESIGN.md)."""
 
-from datetime import datetime, time
-
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
 from calculators.models import Procedure
+from core.commands import as_of_option
 from leads.prediction.services import conversion_model_train
-
-
-def _moment(value: str) -> datetime:
-    """A day (its end, local time) or a moment."""
-    moment = parse_datetime(value)
-    if moment is None:
-        try:
-            day = parse_date(value)
-        except ValueError:
-            day = None
-        if day is None:
-            raise CommandError(f"--as-of {value!r} is not a date: use YYYY-MM-DD (or YYYY-MM-DDTHH:MM).")
-        moment = datetime.combine(day, time.max)
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
 
 
 def _percent(value) -> str:
@@ -54,9 +38,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Train and show the figures, save nothing.")
 
     def handle(self, *args, as_of, stale_after_days, dry_run, **options):
-        moment = _moment(as_of) if as_of else None
-        if moment is not None and moment > timezone.now():
-            raise CommandError("--as-of is in the future: outcomes after now are not known yet.")
+        moment = as_of_option(as_of) if as_of else None
         if stale_after_days is not None and stale_after_days < 1:
             raise CommandError("--stale-after-days must be at least 1.")
         prices = dict(Procedure.objects.values_list("slug", "price_min"))
